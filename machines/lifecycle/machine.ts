@@ -1,0 +1,362 @@
+/**
+ * The payment lifecycle as one XState machine, specialised per provider by a `PaymentPolicy`.
+ *
+ * The machine is pure: it never reads a clock (every event carries `at`) and performs no I/O. What
+ * it wants done comes back from `transition()` as `effect`, `timer`, `cancelTimer` and `refuse`
+ * actions, which the engine persists in the same transaction as the snapshot and then carries out.
+ *
+ * States are derived from two facts in context: the status the provider last reported (`reported`,
+ * which only moves forward) and the refund ledger. That is how a webhook, an API answer, a poll and a
+ * reconciliation lookup all go through one path.
+ */
+import { enqueueActions, setup } from "xstate"
+
+// Standalone enqueueActions are typed against EventObject; the machine below fixes the real types.
+const act = (fn: (args: { context: any; event: any; enqueue: any }) => void): any => enqueueActions(fn as never)
+import { applyReports, failEntry, fits, RESERVING, totals } from "./ledger.js"
+import type {
+  Details,
+  EffectRequest,
+  LedgerEntry,
+  PaymentContext,
+  PaymentEvent,
+  PaymentInput,
+  PaymentStatus,
+  ProviderPaymentState,
+  Refusal,
+  TimerRequest,
+} from "./types.js"
+
+type RefundEvent = Extract<PaymentEvent, { type: "REFUND" }>
+type OpEvent<T extends PaymentEvent["type"]> = Extract<PaymentEvent, { type: T }>
+
+/** How a provider carries out one refund, or why it will not. */
+export type RefundPlan =
+  | { readonly ok: false; readonly refusal: Refusal }
+  | {
+      readonly ok: true
+      readonly entry: { readonly kind: string; readonly amount: number; readonly providerStatus?: string; readonly details?: Details }
+      readonly effect: { readonly op: string; readonly payload: Details }
+    }
+
+/** A provider's rules, plugged into the lifecycle. Every function is pure. */
+export interface PaymentPolicy {
+  /** Machine id, e.g. "komoju". */
+  readonly id: string
+  /** Allows (undefined) or refuses a capture of an authorized payment; absent means capture is not offered. */
+  readonly capture?: (ctx: PaymentContext, event: OpEvent<"CAPTURE">) => Refusal | undefined
+  /** Allows or refuses a cancel of a pending or authorized payment; absent means cancel is not offered. */
+  readonly cancel?: (ctx: PaymentContext, event: OpEvent<"CANCEL">) => Refusal | undefined
+  /** Allows or refuses an update; absent means update is not offered. */
+  readonly update?: (ctx: PaymentContext, event: OpEvent<"UPDATE">) => Refusal | undefined
+  /** Decides how a refund of a captured payment is carried out. The ceiling is checked again after it. */
+  readonly planRefund: (ctx: PaymentContext, event: RefundEvent) => RefundPlan
+  /** Delays (ms) after which a refund still in flight is looked up; after the last it is flagged for review. */
+  readonly refundPollDelaysMs?: readonly number[]
+}
+
+const RANK: Record<PaymentStatus, number> = { pending: 0, authorized: 1, captured: 2, refunded: 2, cancelled: 3, expired: 3, failed: 3 }
+
+/** Merges what a provider reports into the context; statuses only move forward. */
+export const mergePayment = (ctx: MachineContext, p: ProviderPaymentState | undefined, at: string): MachineContext => {
+  if (!p) return ctx
+  const reported = p.status && RANK[p.status] >= RANK[ctx.reported] && !isFinalStatus(ctx.reported) ? p.status : ctx.reported
+  const captured = p.capturedAmount ?? (reported === "captured" || reported === "refunded" ? Math.max(ctx.capturedAmount, p.amount ?? ctx.amount) : ctx.capturedAmount)
+  return {
+    ...ctx,
+    reported,
+    providerRef: ctx.providerRef ?? p.providerRef ?? null,
+    amount: p.amount ?? ctx.amount,
+    capturedAmount: captured,
+    method: p.method ?? ctx.method,
+    description: p.description !== undefined ? p.description : ctx.description,
+    metadata: p.metadata ?? ctx.metadata,
+    deadline: p.deadline !== undefined ? p.deadline : ctx.deadline,
+    details: p.details ? { ...ctx.details, ...p.details } : ctx.details,
+    updatedAt: at,
+  }
+}
+
+const isFinalStatus = (s: PaymentStatus) => s === "cancelled" || s === "expired" || s === "failed"
+
+/** The status a context implies: the provider's word, with captured/refunded decided by the ledger. */
+export const impliedStatus = (ctx: MachineContext): PaymentStatus => {
+  if (ctx.reported === "captured" || ctx.reported === "refunded") {
+    const t = totals(ctx)
+    return ctx.capturedAmount > 0 && t.settled >= ctx.capturedAmount ? "refunded" : "captured"
+  }
+  return ctx.reported
+}
+
+/** Context of a payment machine, with the provider's last reported status. */
+export interface MachineContext extends PaymentContext {
+  readonly reported: PaymentStatus
+}
+
+const opState = (op: string, status: "requested" | "succeeded" | "failed", at: string, error?: { code: string; message: string }) => ({
+  op,
+  status,
+  at,
+  error: error ?? null,
+})
+
+const refusal = (code: Refusal["code"], message: string, details?: Details) => ({ type: "refuse" as const, params: { code, message, details } })
+
+/** Builds the machine for one provider from its policy. */
+export const createPaymentMachine = (policy: PaymentPolicy) => {
+  const pollTimer = (entry: LedgerEntry, n: number, at: string): TimerRequest | undefined => {
+    const delay = policy.refundPollDelaysMs?.[n]
+    if (delay === undefined) return undefined
+    return { timerId: `poll:${entry.id}`, name: "poll", at: new Date(Date.parse(at) + delay).toISOString(), data: { refundId: entry.id, n } }
+  }
+
+  /** Applies provider facts and asks for polls of refunds that became pending. */
+  const sync = act(({ context, event, enqueue }) => {
+    const e = event as PaymentEvent
+    if (e.type !== "OP.SUCCEEDED" && e.type !== "PROVIDER.SYNC" && e.type !== "OP.FAILED") return
+    let ctx = mergePayment(context as MachineContext, e.payment, e.at)
+    if (e.type === "OP.SUCCEEDED" || e.type === "OP.FAILED") {
+      const prior = ctx.ops[e.opId]
+      const failed = e.type === "OP.FAILED"
+      if (prior && prior.status === "requested") {
+        ctx = {
+          ...ctx,
+          ops: { ...ctx.ops, [e.opId]: opState(prior.op, failed ? "failed" : "succeeded", e.at, failed ? { code: e.code, message: e.message } : undefined) },
+        }
+        if (!failed && !e.payment) ctx = defaultOutcome(ctx, prior.op, e.at)
+        if (failed && prior.op === "create") ctx = { ...ctx, reported: "failed" }
+      }
+      if (failed) {
+        const entry = ctx.refunds.find((r) => r.id === e.opId)
+        if (entry) ctx = { ...ctx, refunds: failEntry(ctx.refunds, entry.id, `${e.code}: ${e.message}`, e.at) }
+      }
+    }
+    if (e.type !== "OP.FAILED") {
+      const before = ctx.refunds
+      const refunds = applyReports(before, e.refunds, e.at)
+      if (refunds !== before) {
+        ctx = { ...ctx, refunds, updatedAt: e.at }
+        for (const r of refunds) {
+          const was = before.find((b) => b.id === r.id)
+          if (r.status === "pending" && was?.status !== "pending" && !r.needsReview) {
+            const t = pollTimer(r, 0, e.at)
+            if (t) enqueue({ type: "timer", params: t })
+          }
+          if (was && RESERVING.includes(was.status) && !RESERVING.includes(r.status)) enqueue({ type: "cancelTimer", params: { timerId: `poll:${r.id}` } })
+        }
+      }
+    }
+    if (ctx.deadline && ctx.deadline !== context.deadline && (ctx.reported === "pending" || ctx.reported === "authorized")) {
+      enqueue({ type: "timer", params: { timerId: "deadline", name: "deadline", at: ctx.deadline } })
+    }
+    enqueue.assign(() => ctx)
+  })
+
+  /** What a successful capture or cancel means when the provider's answer carries no payment. */
+  const defaultOutcome = (ctx: MachineContext, op: string, at: string): MachineContext => {
+    if (op === "capture") return mergePayment(ctx, { status: "captured" }, at)
+    if (op === "cancel") return mergePayment(ctx, { status: "cancelled" }, at)
+    return ctx
+  }
+
+  /** Starts an operation: records it and asks for the effect, once per opId. */
+  const startOp = (op: string, payload: (ctx: MachineContext, e: PaymentEvent) => Details, rule?: (ctx: MachineContext, e: any) => Refusal | undefined) =>
+    act(({ context, event, enqueue }) => {
+      const e = event as PaymentEvent & { opId: string }
+      const ctx = context as MachineContext
+      if (ctx.ops[e.opId]) return // a duplicate command: the first one stands
+      if (!rule) {
+        enqueue(refusal("INVALID_TRANSITION", `${policy.id} payments do not support ${op}.`))
+        return
+      }
+      const refused = rule(ctx, e)
+      if (refused) {
+        enqueue({ type: "refuse", params: refused })
+        return
+      }
+      enqueue.assign({ ops: { ...ctx.ops, [e.opId]: opState(op, "requested", e.at) }, updatedAt: e.at })
+      enqueue({ type: "effect", params: { opId: e.opId, op, payload: payload(ctx, e) } satisfies EffectRequest })
+    })
+
+  const refund = act(({ context, event, enqueue }) => {
+    const e = event as RefundEvent
+    const ctx = context as MachineContext
+    if (ctx.refunds.some((r) => r.id === e.refundId)) return // replayed command: nothing changes
+    const plan = policy.planRefund(ctx, e)
+    if (!plan.ok) {
+      enqueue({ type: "refuse", params: plan.refusal })
+      return
+    }
+    if (!fits(ctx, plan.entry.amount)) {
+      const t = totals(ctx)
+      enqueue(
+        refusal("REFUND_EXCEEDS_REFUNDABLE", `A refund of ${plan.entry.amount} exceeds the ${t.refundable} left to refund (settled ${t.settled}, reserved ${t.reserved} of ${t.captured}).`, {
+          requested: plan.entry.amount,
+          ...t,
+        }),
+      )
+      return
+    }
+    const entry: LedgerEntry = {
+      id: e.refundId,
+      kind: plan.entry.kind,
+      amount: plan.entry.amount,
+      status: "requested",
+      providerStatus: plan.entry.providerStatus ?? null,
+      providerRef: null,
+      reason: null,
+      createdAt: e.at,
+      updatedAt: e.at,
+      details: { ...(e.description ? { description: e.description } : {}), ...(plan.entry.details ?? {}) },
+    }
+    enqueue.assign({ refunds: [...ctx.refunds, entry], updatedAt: e.at })
+    enqueue({ type: "effect", params: { opId: e.refundId, op: plan.effect.op, payload: plan.effect.payload } })
+  })
+
+  const onTimer = act(({ context, event, enqueue }) => {
+    const e = event as OpEvent<"TIMER">
+    const ctx = context as MachineContext
+    if (e.name === "deadline") {
+      if (ctx.reported === "pending" || ctx.reported === "authorized") enqueue.assign({ reported: "expired", updatedAt: e.at })
+      return
+    }
+    if (e.name !== "poll") return
+    const entry = ctx.refunds.find((r) => r.id === e.data?.refundId)
+    if (!entry || !RESERVING.includes(entry.status)) return
+    const n = Number(e.data?.n ?? 0)
+    const next = pollTimer(entry, n + 1, e.at)
+    enqueue.assign({
+      refunds: ctx.refunds.map((r) => (r.id === entry.id ? { ...r, polls: n + 1, needsReview: next ? r.needsReview : true, updatedAt: e.at } : r)),
+      updatedAt: e.at,
+    })
+    enqueue({ type: "effect", params: { opId: `${entry.id}:poll:${n}`, op: "refund.status", payload: { refundId: entry.id, providerRef: entry.providerRef ?? null, kind: entry.kind } } })
+    if (next) enqueue({ type: "timer", params: next })
+  })
+
+  const syncEvents = {
+    "OP.SUCCEEDED": { actions: sync },
+    "OP.FAILED": { actions: sync },
+    "PROVIDER.SYNC": { actions: sync },
+    TIMER: { actions: onTimer },
+    UPDATE: {
+      actions: startOp("update", (_c, e) => {
+        const u = e as OpEvent<"UPDATE">
+        return { ...(u.description !== undefined ? { description: u.description } : {}), ...(u.metadata ? { metadata: u.metadata } : {}) }
+      }, policy.update),
+    },
+  } as const
+
+  const routes = (from: PaymentStatus) =>
+    (["authorized", "captured", "refunded", "cancelled", "expired", "failed"] as const)
+      .filter((to) => to !== from)
+      .map((to) => ({ guard: ({ context }: { context: unknown }) => impliedStatus(context as MachineContext) === to, target: `#${policy.id}.${to}` }))
+
+  const notRefundable = (state: string) => ({
+    actions: act(({ enqueue }) =>
+      enqueue(refusal("INVALID_TRANSITION", `A ${state} payment cannot be refunded: only a captured payment can.`)),
+    ),
+  })
+  const notCancellable = (state: string) => ({
+    actions: act(({ enqueue }) =>
+      enqueue(refusal("INVALID_TRANSITION", `A ${state} payment cannot be cancelled: cancel works only from pending or authorized${state === "captured" ? "; refund it instead" : ""}.`)),
+    ),
+  })
+  const notCapturable = (state: string) => ({
+    actions: act(({ enqueue }) => enqueue(refusal("INVALID_TRANSITION", `A ${state} payment cannot be captured: only an authorized one can.`))),
+  })
+
+  return setup({
+    types: {} as { context: MachineContext; events: PaymentEvent; input: PaymentInput },
+    actions: {
+      effect: (_: unknown, _params: EffectRequest) => {},
+      timer: (_: unknown, _params: TimerRequest) => {},
+      cancelTimer: (_: unknown, _params: { timerId: string }) => {},
+      refuse: (_: unknown, _params: Refusal) => {},
+    },
+  }).createMachine({
+    id: policy.id,
+    context: ({ input }) => ({
+      id: input.id,
+      provider: input.provider,
+      currency: input.currency,
+      amount: input.amount,
+      capturedAmount: 0,
+      method: input.method ?? null,
+      providerRef: null,
+      description: input.description ?? null,
+      metadata: input.metadata ?? {},
+      externalOrderNum: input.externalOrderNum ?? null,
+      createdAt: input.createdAt,
+      updatedAt: input.createdAt,
+      deadline: input.deadline ?? null,
+      request: input.request ?? {},
+      details: input.details ?? {},
+      refunds: [],
+      ops: { create: opState("create", "requested", input.createdAt) },
+      reported: "pending",
+    }),
+    initial: "pending",
+    entry: [
+      { type: "effect", params: ({ context }) => ({ opId: "create", op: "create", payload: context.request }) },
+    ],
+    states: {
+      pending: {
+        entry: act(({ context, enqueue }) => {
+          if (context.deadline) enqueue({ type: "timer", params: { timerId: "deadline", name: "deadline", at: context.deadline } })
+        }),
+        always: routes("pending"),
+        on: {
+          ...syncEvents,
+          CANCEL: { actions: startOp("cancel", () => ({}), policy.cancel) },
+          CAPTURE: notCapturable("pending"),
+          REFUND: notRefundable("pending"),
+        },
+      },
+      authorized: {
+        entry: act(({ context, enqueue }) => {
+          if (context.deadline) enqueue({ type: "timer", params: { timerId: "deadline", name: "deadline", at: context.deadline } })
+        }),
+        always: routes("authorized"),
+        on: {
+          ...syncEvents,
+          CANCEL: { actions: startOp("cancel", () => ({}), policy.cancel) },
+          CAPTURE: { actions: startOp("capture", (_c, e) => ((e as OpEvent<"CAPTURE">).amount !== undefined ? { amount: (e as OpEvent<"CAPTURE">).amount! } : {}), policy.capture) },
+          REFUND: notRefundable("authorized"),
+        },
+      },
+      captured: {
+        entry: { type: "cancelTimer", params: { timerId: "deadline" } },
+        initial: "unrefunded",
+        always: routes("captured"),
+        states: {
+          unrefunded: { always: { guard: ({ context }) => totals(context).settled > 0, target: "partiallyRefunded" } },
+          partiallyRefunded: { always: { guard: ({ context }) => totals(context).settled === 0, target: "unrefunded" } },
+        },
+        on: {
+          ...syncEvents,
+          REFUND: { actions: refund },
+          CANCEL: notCancellable("captured"),
+          CAPTURE: notCapturable("captured"),
+        },
+      },
+      refunded: {
+        // Not final: a bank can reverse a settled refund (OneKey), which reopens the payment.
+        always: routes("refunded"),
+        on: {
+          ...syncEvents,
+          REFUND: {
+            actions: act(({ enqueue }) => enqueue(refusal("REFUND_EXCEEDS_REFUNDABLE", "The payment is fully refunded: nothing is left to refund."))),
+          },
+          CANCEL: notCancellable("refunded"),
+          CAPTURE: notCapturable("refunded"),
+        },
+      },
+      cancelled: { type: "final", entry: { type: "cancelTimer", params: { timerId: "deadline" } } },
+      expired: { type: "final" },
+      failed: { type: "final", entry: { type: "cancelTimer", params: { timerId: "deadline" } } },
+    },
+  })
+}
+
+/** The type of a payment machine built by createPaymentMachine. */
+export type PaymentMachine = ReturnType<typeof createPaymentMachine>

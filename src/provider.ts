@@ -1,0 +1,94 @@
+/**
+ * The contract between the engine and a provider. The engine knows no provider by name: it loads a
+ * payment, runs the provider's pure machine, stores what the machine asks for, and hands each effect
+ * to the adapter. Adapters do all I/O through Effect services and answer in the machine's events.
+ */
+import type { Effect } from "effect"
+import type { z } from "zod"
+import type { PaystateError } from "./errors.js"
+import type { Details, MachineContext, PaymentEvent, PaymentMachine } from "../machines/lifecycle/index.js"
+
+/** One stored effect the machine asked for, as the adapter receives it. */
+export interface OutboxEffect {
+  /** `${paymentId}/${opId}`; unique in the store. */
+  readonly id: string
+  readonly paymentId: string
+  readonly provider: string
+  readonly opId: string
+  readonly op: string
+  readonly payload: Details
+  /**
+   * Stable across every attempt and every process: send it as the provider's idempotency key
+   * (or, where the provider has none, as the correlation id used to find an earlier attempt).
+   */
+  readonly idempotencyKey: string
+  /** 1 for the first attempt; recovery and retries count up. */
+  readonly attempt: number
+  readonly createdAt: string
+}
+
+/** A webhook or notification as the host received it: the raw bytes matter for signatures. */
+export interface WebhookRequest {
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>
+  readonly rawBody: string | Uint8Array
+}
+
+/** Events for one payment, addressed by paystate id or by the provider's payment reference. */
+export interface PaymentUpdate {
+  readonly paymentId?: string
+  readonly providerRef?: string
+  /** Events without `at`: the engine stamps them with its clock. */
+  readonly events: readonly DistributiveOmit<PaymentEvent, "at">[]
+}
+
+/** What a verified webhook means. */
+export interface WebhookResult {
+  /** Keys that identify this delivery (delivery id, event id); any one already seen makes it a duplicate. */
+  readonly dedupeKeys: readonly string[]
+  readonly updates: readonly PaymentUpdate[]
+}
+
+/** Omit that keeps a union a union. */
+export type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never
+
+/** Events an effect produced, without `at`. */
+export type OutcomeEvents = readonly DistributiveOmit<PaymentEvent, "at">[]
+
+/**
+ * A provider plugged into the engine. Effects it returns have no requirements left: the adapter
+ * provides its own client layer. Errors are PaystateErrors: `PROVIDER_REJECTED` is a definite
+ * answer (the engine records the failure), `PROVIDER_UNAVAILABLE` means the outcome is unknown
+ * (the engine keeps the effect in the outbox and reconciles before anything is sent again).
+ */
+export interface ProviderAdapter {
+  readonly name: string
+  readonly machine: PaymentMachine
+  /** Validates the provider-specific part of `payments.create`; its output becomes machine input. */
+  readonly createSchema: z.ZodType<ProviderCreate>
+  /** Validates the provider-specific options of `payments.refund`. */
+  readonly refundSchema: z.ZodType<Details>
+  /** Validates `payments.refundRequest`; absent when the provider has no refund requests. */
+  readonly refundRequestSchema?: z.ZodType<Details>
+  /** Performs one effect with its idempotency key and answers with the events it implies. */
+  readonly execute: (effect: OutboxEffect, payment: MachineContext) => Effect.Effect<OutcomeEvents, PaystateError>
+  /**
+   * Finds out what became of an effect whose outcome is unknown (a crash, a timeout, a dropped
+   * response) without repeating it. `undefined` means the provider never saw it: safe to send again.
+   */
+  readonly reconcile: (effect: OutboxEffect, payment: MachineContext) => Effect.Effect<OutcomeEvents | undefined, PaystateError>
+  /** Verifies a webhook and translates it (fetching from the provider where the body is not trusted). */
+  readonly webhook: (request: WebhookRequest) => Effect.Effect<WebhookResult, PaystateError>
+  /** Reads the payment's current state at the provider, for `payments.sync`. */
+  readonly fetch?: (payment: MachineContext) => Effect.Effect<OutcomeEvents, PaystateError>
+}
+
+/** The validated, provider-specific part of a create command, turned into machine input. */
+export interface ProviderCreate {
+  /** What the customer pays in minor units, as the machine's ceiling (e.g. amount + tax + fee). */
+  readonly amount: number
+  readonly method?: string | null
+  readonly deadline?: string | null
+  /** The payload the create effect sends. */
+  readonly request: Details
+  readonly details?: Details
+}

@@ -1,0 +1,142 @@
+/**
+ * The store contract. Every store (memory, PGlite, PostgreSQL) implements it and passes the one
+ * contract suite in `test/stores/contract.ts`. A store holds five things per payment: the snapshot
+ * (version-checked), the journal, the outbox of effects, durable timers, and seen webhook keys.
+ * `commit` writes all of a step at once, or nothing.
+ */
+import type { Json, PaymentStatus } from "../machines/lifecycle/index.js"
+
+/** A persisted machine snapshot: plain JSON, restored with `machine.resolveState`. */
+export interface PersistedSnapshot {
+  readonly value: Json
+  readonly context: Json
+}
+
+/** A payment row: the snapshot plus the columns lists filter on. */
+export interface StoredPayment {
+  readonly id: string
+  readonly provider: string
+  readonly providerRef: string | null
+  readonly status: PaymentStatus
+  readonly currency: string
+  readonly amount: number
+  readonly externalOrderNum: string | null
+  readonly createdAt: string
+  readonly updatedAt: string
+  /** Starts at 1 and grows by one on every commit. */
+  readonly version: number
+  readonly snapshot: PersistedSnapshot
+}
+
+/** One journal entry: what happened to a payment at one version. */
+export interface JournalEntry {
+  readonly paymentId: string
+  readonly version: number
+  readonly at: string
+  /** The event that caused it (a command, an outcome, a webhook, a timer). */
+  readonly event: Json
+  readonly status: PaymentStatus
+  /** The snapshot after the event, so the journal alone can rebuild the store. */
+  readonly snapshot: PersistedSnapshot
+}
+
+/** An effect waiting to be carried out. */
+export interface OutboxRow {
+  readonly id: string
+  readonly paymentId: string
+  readonly provider: string
+  readonly opId: string
+  readonly op: string
+  readonly payload: Json
+  readonly idempotencyKey: string
+  readonly attempts: number
+  readonly state: "pending" | "done" | "parked"
+  /** Not to be claimed again before this time (a lease held by a runner, or a retry backoff). */
+  readonly availableAt: string
+  readonly createdAt: string
+  readonly lastError: string | null
+}
+
+/** A durable timer. */
+export interface TimerRow {
+  readonly paymentId: string
+  readonly timerId: string
+  readonly name: string
+  readonly fireAt: string
+  readonly data: Json
+}
+
+/** Everything one step writes, atomically. */
+export interface Commit {
+  readonly payment: Omit<StoredPayment, "version">
+  /** The version the writer loaded; 0 for a new payment. A mismatch fails with CONCURRENT_MODIFICATION. */
+  readonly expectedVersion: number
+  readonly journal: Omit<JournalEntry, "version" | "paymentId" | "snapshot">
+  readonly outboxAdd?: readonly Omit<OutboxRow, "attempts" | "state" | "lastError">[]
+  /** Outbox entries this step settles. */
+  readonly outboxDone?: readonly string[]
+  readonly timersSet?: readonly TimerRow[]
+  readonly timersCancel?: readonly string[]
+  /** Webhook keys to remember; if any is already known the whole commit fails with DUPLICATE. */
+  readonly seen?: readonly string[]
+}
+
+/** Filters and paging for `list`, like KOMOJU's payment list. */
+export interface ListQuery {
+  readonly provider?: string
+  readonly status?: PaymentStatus
+  readonly currency?: string
+  readonly externalOrderNum?: string
+  /** ISO time; created at or after. */
+  readonly startTime?: string
+  /** ISO time; created before. */
+  readonly endTime?: string
+  readonly page?: number
+  readonly perPage?: number
+}
+
+/** One page of payments, newest first. */
+export interface ListPage<T> {
+  readonly data: readonly T[]
+  readonly total: number
+  readonly page: number
+  readonly perPage: number
+  readonly lastPage: number
+}
+
+/** Raised by `commit` when the expected version is stale or a seen key repeats. */
+export class StoreConflict extends Error {
+  constructor(
+    readonly kind: "version" | "duplicate",
+    message: string,
+  ) {
+    super(message)
+    this.name = "StoreConflict"
+  }
+}
+
+/** A persistence backend. */
+export interface Store {
+  readonly name: string
+  /** Creates tables or applies pending migrations; safe to call more than once. */
+  init(): Promise<void>
+  load(id: string): Promise<StoredPayment | undefined>
+  findByProviderRef(provider: string, providerRef: string): Promise<StoredPayment | undefined>
+  /** Writes one step atomically; throws StoreConflict on a stale version or a repeated seen key. */
+  commit(commit: Commit): Promise<StoredPayment>
+  list(query: ListQuery): Promise<ListPage<StoredPayment>>
+  journal(paymentId: string): Promise<readonly JournalEntry[]>
+  /** Every journal entry of every payment, in commit order (for replay and export). */
+  allJournal(): Promise<readonly JournalEntry[]>
+  /**
+   * Claims pending outbox entries that are available now, pushing their `availableAt` to now + leaseMs
+   * and counting an attempt, so that another runner (or process) does not take them meanwhile.
+   */
+  claimOutbox(now: string, leaseMs: number, limit: number, ids?: readonly string[]): Promise<readonly OutboxRow[]>
+  /** Puts a claimed entry back for a later attempt, or parks it for a person. */
+  releaseOutbox(id: string, update: { readonly availableAt: string; readonly lastError: string; readonly park?: boolean }): Promise<void>
+  outbox(paymentId?: string): Promise<readonly OutboxRow[]>
+  dueTimers(now: string, limit: number): Promise<readonly TimerRow[]>
+  hasSeen(key: string): Promise<boolean>
+  close(): Promise<void>
+}

@@ -1,0 +1,114 @@
+/**
+ * The public shapes of the Promise facade: commands in, plain-JSON views out. Amounts are integers
+ * in the currency's minor unit (JPY 1000 = ¥1,000; USD 2050 = $20.50).
+ */
+import type { Details, PaymentStatus, RefundStatus } from "../machines/lifecycle/index.js"
+import type { ListPage, ListQuery } from "./store.js"
+
+/** One refund, refund request or cancel, as the host sees it. */
+export interface RefundView {
+  readonly id: string
+  readonly kind: string
+  readonly amount: number
+  readonly status: RefundStatus
+  readonly providerStatus: string | null
+  readonly providerRef: string | null
+  readonly reason: string | null
+  readonly external: boolean
+  readonly needsReview: boolean
+  readonly createdAt: string
+  readonly updatedAt: string
+  readonly details: Details
+}
+
+/** A payment, as the host sees it. */
+export interface PaymentView {
+  readonly id: string
+  readonly provider: string
+  readonly status: PaymentStatus
+  /** The machine's state path, e.g. "captured.partiallyRefunded". */
+  readonly state: string
+  readonly amount: number
+  readonly currency: string
+  readonly capturedAmount: number
+  /** Settled refunds. */
+  readonly refundedAmount: number
+  /** Refunds in flight, pending or of unknown outcome. */
+  readonly reservedAmount: number
+  /** What a new refund may still take. */
+  readonly refundableAmount: number
+  readonly method: string | null
+  readonly providerRef: string | null
+  readonly description: string | null
+  readonly metadata: Record<string, string>
+  readonly externalOrderNum: string | null
+  readonly deadline: string | null
+  readonly createdAt: string
+  readonly updatedAt: string
+  readonly version: number
+  readonly refunds: readonly RefundView[]
+  readonly details: Details
+}
+
+/** `payments.create`: the common fields; each provider adds its own (validated by its schema). */
+export interface CreatePaymentCommand {
+  readonly provider: string
+  readonly amount: number
+  readonly currency: string
+  readonly description?: string | null
+  readonly metadata?: Record<string, string>
+  readonly externalOrderNum?: string | null
+  /** Same key, same payment: a retried create returns the first payment. */
+  readonly idempotencyKey?: string
+  readonly [providerField: string]: unknown
+}
+
+/** `payments.refund` and `payments.refundRequest`. */
+export interface RefundCommand {
+  readonly paymentId: string
+  /** Minor units; omitted = everything left to refund. */
+  readonly amount?: number
+  readonly description?: string | null
+  /** Same key, same refund: a retried refund never refunds twice. */
+  readonly idempotencyKey?: string
+  readonly [providerOption: string]: unknown
+}
+
+/** What `webhooks.handle` did with a delivery. */
+export interface WebhookOutcome {
+  readonly status: "processed" | "duplicate" | "ignored"
+  readonly paymentIds: readonly string[]
+}
+
+/** One line of a payment's history. */
+export interface HistoryEntry {
+  readonly version: number
+  readonly at: string
+  readonly event: Details
+  readonly status: PaymentStatus
+}
+
+/** The Promise facade `createEngine` returns. */
+export interface PaystateEngine {
+  readonly payments: {
+    create(command: CreatePaymentCommand): Promise<PaymentView>
+    get(paymentId: string): Promise<PaymentView>
+    list(query?: ListQuery): Promise<ListPage<PaymentView>>
+    update(command: { paymentId: string; description?: string | null; metadata?: Record<string, string>; idempotencyKey?: string }): Promise<PaymentView>
+    capture(command: { paymentId: string; amount?: number; idempotencyKey?: string }): Promise<PaymentView>
+    cancel(command: { paymentId: string; idempotencyKey?: string }): Promise<PaymentView>
+    refund(command: RefundCommand): Promise<PaymentView>
+    refundRequest(command: RefundCommand): Promise<PaymentView>
+    /** Reads the payment's state at the provider and applies it. */
+    sync(paymentId: string): Promise<PaymentView>
+    history(paymentId: string): Promise<readonly HistoryEntry[]>
+  }
+  readonly webhooks: {
+    handle(provider: string, request: { headers: Record<string, string | readonly string[] | undefined>; rawBody: string | Uint8Array }): Promise<WebhookOutcome>
+  }
+  /** Fires timers that are due by the engine clock. Runs by itself every `pollIntervalMs` too. */
+  runDueTimers(): Promise<number>
+  /** Reconciles outbox entries a crash or an outage left behind. Runs on start and periodically. */
+  recover(): Promise<number>
+  close(): Promise<void>
+}
