@@ -131,6 +131,8 @@ export interface Store {
   /**
    * Claims pending outbox entries that are available now, pushing their `availableAt` to now + leaseMs
    * and counting an attempt, so that another runner (or process) does not take them meanwhile.
+   * Returns the rows as claimed (attempts already counted). A new entry starts at attempt 1: its writer
+   * holds the lease from the moment it is committed.
    */
   claimOutbox(now: string, leaseMs: number, limit: number, ids?: readonly string[]): Promise<readonly OutboxRow[]>
   /** Puts a claimed entry back for a later attempt, or parks it for a person. */

@@ -1,0 +1,453 @@
+/**
+ * The durable runtime. Every command goes one way: validate (zod) → load the snapshot → compute the
+ * next state with XState's pure transition → one store commit (snapshot, journal, outbox, timers) →
+ * run the effects through the provider adapter with a stable idempotency key → feed the outcome back
+ * as an event, committed the same way. Nothing here knows a provider by name.
+ */
+import { createHash, randomBytes } from "node:crypto"
+import { Effect } from "effect"
+import type { MachineContext, PaymentEvent, PaymentInput } from "../machines/lifecycle/index.js"
+import { systemClock, type Clock } from "./clock.js"
+import { isPaystateError, paystateError, PaystateError } from "./errors.js"
+import { createInspector, type InspectFn } from "./inspect.js"
+import type { OutboxEffect, OutcomeEvents, PaymentUpdate, ProviderAdapter } from "./provider.js"
+import { applyStep, startStep, toCommit, type StepResult } from "./step.js"
+import { StoreConflict, type OutboxRow, type Store, type StoredPayment } from "./store.js"
+import type { CreatePaymentCommand, HistoryEntry, PaymentView, PaystateEngine, RefundCommand, WebhookOutcome } from "./types.js"
+import {
+  cancelSchema,
+  captureSchema,
+  createCommonSchema,
+  invalidInput,
+  listSchema,
+  parseOrThrow,
+  refundCommonSchema,
+  updateSchema,
+} from "./validation.js"
+import { toView } from "./view.js"
+
+/** Options of `createEngine`. */
+export interface EngineOptions {
+  readonly store: Store
+  readonly providers: Readonly<Record<string, ProviderAdapter>>
+  readonly clock?: Clock
+  /** An XState inspector (e.g. `createWebSocketInspector().inspect`) or any inspection callback. */
+  readonly inspect?: InspectFn | { next?: InspectFn }
+  /** How long a runner owns an effect before another may take it over (ms). Default 30 s. */
+  readonly leaseMs?: number
+  /** Attempts before an effect is parked for a person. Default 8. */
+  readonly maxAttempts?: number
+  /** First delay before an effect with an unknown outcome is reconciled again (ms); doubles. Default 1 s. */
+  readonly retryBackoffMs?: number
+  /** Run due timers and recovery in the background every this many ms; 0 turns it off. Default 1000. */
+  readonly backgroundIntervalMs?: number
+  /** Reconcile what a crash left behind as soon as the engine starts. Default true. */
+  readonly recoverOnStart?: boolean
+  /** Where background failures are reported. Default: console.warn. */
+  readonly onError?: (error: unknown, where: string) => void
+}
+
+/** The engine, with its readiness and the store it runs on. */
+export interface Engine extends PaystateEngine {
+  /** Resolves once the store is initialised and start-up recovery has run. */
+  readonly ready: Promise<void>
+  readonly store: Store
+}
+
+/** Named crash points for crash tests: `PAYSTATE_CRASH_AT=after-outbox-write` kills the process there. */
+const crashAt = (point: string): void => {
+  if (process.env.PAYSTATE_CRASH_AT === point) process.kill(process.pid, "SIGKILL")
+}
+
+const hash = (...parts: string[]): string => createHash("sha256").update(parts.join("\u0000")).digest("base64url").slice(0, 22)
+const newId = (prefix: string, key?: string, scope = ""): string => `${prefix}_${key ? hash(scope, key) : randomBytes(16).toString("base64url").slice(0, 22)}`
+
+/** Creates the engine: a Promise facade over the store and the providers' machines and adapters. */
+export const createEngine = (options: EngineOptions): Engine => {
+  const { store, providers } = options
+  const clock = options.clock ?? systemClock
+  const leaseMs = options.leaseMs ?? 30_000
+  const maxAttempts = options.maxAttempts ?? 8
+  const retryBackoffMs = options.retryBackoffMs ?? 1000
+  const onError = options.onError ?? ((e: unknown, where: string) => console.warn(`[paystate] ${where}:`, e instanceof Error ? e.message : e))
+  const inspector = createInspector(options.inspect)
+  const locks = new Map<string, Promise<unknown>>()
+  let closed = false
+  let background: NodeJS.Timeout | undefined
+
+  const now = () => clock.now().toISOString()
+  const later = (ms: number) => new Date(clock.now().getTime() + ms).toISOString()
+
+  /** Serialises work on one payment inside this process; across processes the version check decides. */
+  const withLock = async <T>(paymentId: string, fn: () => Promise<T>): Promise<T> => {
+    const prior = locks.get(paymentId) ?? Promise.resolve()
+    const run = prior.then(fn, fn)
+    const tail = run.catch(() => undefined)
+    locks.set(paymentId, tail)
+    try {
+      return await run
+    } finally {
+      if (locks.get(paymentId) === tail) locks.delete(paymentId)
+    }
+  }
+
+  const adapterOf = (provider: string): ProviderAdapter => {
+    const a = providers[provider]
+    if (!a) throw paystateError("UNKNOWN_PROVIDER", `No provider "${provider}" is configured; configured: ${Object.keys(providers).join(", ") || "none"}.`)
+    return a
+  }
+
+  const load = async (paymentId: string): Promise<StoredPayment> => {
+    const row = await store.load(paymentId)
+    if (!row) throw paystateError("PAYMENT_NOT_FOUND", `No payment "${paymentId}".`, { paymentId })
+    return row
+  }
+
+  const keyFor = (paymentId: string) => (opId: string) => `ps-${paymentId}-${opId}`.slice(0, 100)
+
+  /**
+   * Applies one event to a payment (the caller holds its lock) and commits the result; retries on a
+   * version conflict with fresh state. Returns the stored row and the outbox rows this step added.
+   */
+  const step = async (
+    paymentId: string,
+    event: PaymentEvent,
+    opts: { command: boolean; outboxDone?: readonly string[]; seen?: readonly string[] },
+  ): Promise<{ row: StoredPayment; added: OutboxRow[]; result: StepResult }> => {
+    for (let attempt = 0; ; attempt++) {
+      const row = await load(paymentId)
+      const adapter = adapterOf(row.provider)
+      const result = applyStep(adapter.machine, row.snapshot, event)
+      if (result.refusal) {
+        throw paystateError(result.refusal.code, result.refusal.message, { paymentId, ...(result.refusal.details ?? {}) })
+      }
+      if (opts.command && !result.enabled) {
+        throw paystateError("INVALID_TRANSITION", `${event.type} is not possible while the payment is ${toView(row).state}.`, { paymentId, state: toView(row).state })
+      }
+      if (!result.changed && !opts.outboxDone?.length) return { row, added: [], result }
+      const commit = toCommit(row, result, event, {
+        paymentId,
+        provider: row.provider,
+        idempotencyKey: keyFor(paymentId),
+        leaseUntil: later(leaseMs),
+        outboxDone: opts.outboxDone,
+        seen: opts.seen,
+      })
+      try {
+        const saved = await store.commit(commit)
+        inspector.step(saved, event)
+        return { row: saved, added: toRows(commit), result }
+      } catch (e) {
+        if (e instanceof StoreConflict && e.kind === "version" && attempt < 8) continue
+        if (e instanceof StoreConflict && e.kind === "version") throw paystateError("CONCURRENT_MODIFICATION", e.message, { paymentId })
+        throw e
+      }
+    }
+  }
+
+  const toRows = (commit: ReturnType<typeof toCommit>): OutboxRow[] =>
+    (commit.outboxAdd ?? []).map((o) => ({ ...o, attempts: 1, state: "pending", lastError: null }))
+
+  const toEffect = (row: OutboxRow): OutboxEffect => ({
+    id: row.id,
+    paymentId: row.paymentId,
+    provider: row.provider,
+    opId: row.opId,
+    op: row.op,
+    payload: row.payload as OutboxEffect["payload"],
+    idempotencyKey: row.idempotencyKey,
+    attempt: row.attempts,
+    createdAt: row.createdAt,
+  })
+
+  const stamp = (events: OutcomeEvents): PaymentEvent[] => events.map((e) => ({ ...e, at: now() }) as PaymentEvent)
+
+  /** Feeds an effect's outcome back; the first event settles the outbox entry in the same commit. */
+  const applyOutcome = async (row: OutboxRow, events: PaymentEvent[]): Promise<OutboxRow[]> => {
+    const added: OutboxRow[] = []
+    if (events.length === 0) events = [{ type: "OP.SUCCEEDED", opId: row.opId, at: now() }]
+    for (const [i, event] of events.entries()) {
+      const r = await step(row.paymentId, event, { command: false, outboxDone: i === 0 ? [row.id] : [] })
+      added.push(...r.added)
+    }
+    return added
+  }
+
+  /**
+   * Runs one outbox entry. `reconcileFirst` is set when its outcome may already exist (recovery):
+   * the provider is asked before anything is sent again.
+   */
+  const runEffect = async (row: OutboxRow, reconcileFirst: boolean): Promise<OutboxRow[]> => {
+    const payment = await load(row.paymentId)
+    const adapter = adapterOf(payment.provider)
+    const ctx = payment.snapshot.context as unknown as MachineContext
+    const effect = toEffect(row)
+    try {
+      let events: OutcomeEvents | undefined
+      if (reconcileFirst) events = await Effect.runPromise(adapter.reconcile(effect, ctx))
+      if (events === undefined) {
+        events = await Effect.runPromise(adapter.execute(effect, ctx))
+        crashAt("after-provider-call")
+      }
+      return await applyOutcome(row, stamp(events))
+    } catch (e) {
+      const err = asPaystateError(e)
+      if (err.code === "PROVIDER_REJECTED" || err.code === "INVALID_INPUT") {
+        const d = (err.details ?? {}) as Record<string, unknown>
+        await applyOutcome(row, [{ type: "OP.FAILED", opId: row.opId, at: now(), code: String(d.code ?? err.code), message: err.message }])
+        throw paystateError("PROVIDER_REJECTED", err.message, { paymentId: row.paymentId, opId: row.opId, provider: err.details })
+      }
+      const attempts = row.attempts
+      const park = attempts >= maxAttempts
+      await store.releaseOutbox(row.id, { availableAt: later(retryBackoffMs * 2 ** Math.min(attempts - 1, 10)), lastError: err.message, park })
+      throw paystateError("PROVIDER_UNAVAILABLE", `${err.message} The ${row.op} is recorded and will be reconciled${park ? " by a person: it was parked after " + attempts + " attempts" : ""}.`, {
+        paymentId: row.paymentId,
+        opId: row.opId,
+        willRetry: !park,
+        provider: err.details,
+      }, true)
+    }
+  }
+
+  /** Runs the effects a command produced, then any effects their outcomes produced. */
+  const runAll = async (rows: OutboxRow[], reconcileFirst = false): Promise<void> => {
+    let queue = rows
+    while (queue.length > 0) {
+      const next: OutboxRow[] = []
+      for (const row of queue) next.push(...(await runEffect(row, reconcileFirst)))
+      queue = next
+      reconcileFirst = false
+    }
+  }
+
+  const initialized = store.init()
+  initialized.catch(() => undefined)
+
+  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (closed) throw paystateError("ENGINE_CLOSED", "The engine is closed.")
+    await initialized
+    return fn()
+  }
+
+  /** A command on an existing payment: validate, step, run effects, answer with the fresh view. */
+  const command = (paymentId: string, event: PaymentEvent) =>
+    guard(() =>
+      withLock(paymentId, async () => {
+        const { added } = await step(paymentId, event, { command: true })
+        crashAt("after-outbox-write")
+        await runAll(added)
+        return toView(await load(paymentId))
+      }),
+    )
+
+  const create = (input: CreatePaymentCommand) =>
+    guard(async () => {
+      const common = parseOrThrow(createCommonSchema, input, "payments.create input")
+      const adapter = adapterOf(common.provider)
+      const parsed = adapter.createSchema.safeParse(input)
+      if (!parsed.success) throw invalidInput(`${common.provider} payment`, parsed.error)
+      const pc = parsed.data
+      const id = newId("pay", common.idempotencyKey, common.provider)
+      return withLock(id, async () => {
+        const existing = await store.load(id)
+        if (existing) return toView(existing)
+        const at = now()
+        const machineInput: PaymentInput = {
+          id,
+          provider: common.provider,
+          currency: common.currency,
+          amount: pc.amount,
+          method: pc.method ?? null,
+          description: common.description ?? null,
+          metadata: common.metadata ?? {},
+          externalOrderNum: common.externalOrderNum ?? null,
+          deadline: pc.deadline ?? null,
+          createdAt: at,
+          request: pc.request,
+          details: pc.details ?? {},
+        }
+        const result = startStep(adapter.machine, machineInput)
+        // The journal keeps the exact machine input, so replaying the journal rebuilds the payment.
+        const event = { type: "CREATE", at, input: machineInput }
+        const commit = toCommit(undefined, result, event, { paymentId: id, provider: common.provider, idempotencyKey: keyFor(id), leaseUntil: later(leaseMs) })
+        let saved: StoredPayment
+        try {
+          saved = await store.commit(commit)
+        } catch (e) {
+          if (e instanceof StoreConflict) return toView(await load(id))
+          throw e
+        }
+        inspector.start(saved, adapter.machine)
+        crashAt("after-outbox-write")
+        await runAll(toRows(commit))
+        return toView(await load(id))
+      })
+    })
+
+  const refundLike = (kind: "refund" | "refund_request") => async (input: RefundCommand) => {
+    const common = parseOrThrow(refundCommonSchema, input, `payments.${kind === "refund" ? "refund" : "refundRequest"} input`)
+    if (closed) throw paystateError("ENGINE_CLOSED", "The engine is closed.")
+    await initialized
+    const row = await load(common.paymentId)
+    const adapter = adapterOf(row.provider)
+    const schema = kind === "refund" ? adapter.refundSchema : adapter.refundRequestSchema
+    if (!schema) throw paystateError("INVALID_TRANSITION", `${row.provider} has no refund requests.`, { paymentId: row.id })
+    const { paymentId: _p, amount: _a, description: _d, idempotencyKey: _k, ...rest } = input
+    const options = schema.safeParse(rest)
+    if (!options.success) throw invalidInput(`${row.provider} ${kind} options`, options.error)
+    const refundId = newId("rf", common.idempotencyKey, common.paymentId)
+    return command(common.paymentId, {
+      type: "REFUND",
+      at: now(),
+      refundId,
+      kind,
+      ...(common.amount !== undefined ? { amount: common.amount } : {}),
+      description: common.description ?? null,
+      options: options.data,
+    })
+  }
+
+  /** Applies provider-addressed updates (webhooks, sync); unknown payments are skipped. */
+  const applyUpdates = async (provider: string, updates: readonly PaymentUpdate[], seen: readonly string[]): Promise<string[]> => {
+    const touched: string[] = []
+    let seenLeft = seen
+    for (const u of updates) {
+      const row = u.paymentId ? await store.load(u.paymentId) : u.providerRef ? await store.findByProviderRef(provider, u.providerRef) : undefined
+      if (!row || row.provider !== provider) continue
+      await withLock(row.id, async () => {
+        const added: OutboxRow[] = []
+        for (const e of stamp(u.events)) {
+          const r = await step(row.id, e, { command: false, seen: seenLeft })
+          if (r.result.changed) seenLeft = []
+          added.push(...r.added)
+        }
+        await runAll(added).catch((err) => onError(err, `effects after a ${provider} update of ${row.id}`))
+      })
+      touched.push(row.id)
+    }
+    return touched
+  }
+
+  const handleWebhook = (provider: string, request: { headers: Record<string, string | readonly string[] | undefined>; rawBody: string | Uint8Array }): Promise<WebhookOutcome> =>
+    guard(async () => {
+      const adapter = adapterOf(provider)
+      if (typeof request?.rawBody !== "string" && !(request?.rawBody instanceof Uint8Array)) {
+        throw paystateError("WEBHOOK_REJECTED", "Pass the raw request body (string or bytes), not parsed JSON: signatures are computed over the exact bytes received.")
+      }
+      const result = await Effect.runPromise(adapter.webhook(request))
+      for (const k of result.dedupeKeys) if (await store.hasSeen(`${provider}:${k}`)) return { status: "duplicate", paymentIds: [] }
+      try {
+        const ids = await applyUpdates(provider, result.updates, result.dedupeKeys.map((k) => `${provider}:${k}`))
+        return { status: ids.length ? "processed" : "ignored", paymentIds: ids }
+      } catch (e) {
+        if (e instanceof StoreConflict && e.kind === "duplicate") return { status: "duplicate", paymentIds: [] }
+        throw e
+      }
+    })
+
+  const runDueTimers = () =>
+    guard(async () => {
+      const due = await store.dueTimers(now(), 100)
+      for (const t of due) {
+        await withLock(t.paymentId, async () => {
+          const { added } = await step(t.paymentId, { type: "TIMER", at: now(), timerId: t.timerId, name: t.name, data: t.data as never }, { command: false }).catch(async (e) => {
+            if (isPaystateError(e, "PAYMENT_NOT_FOUND")) return { added: [] as OutboxRow[] }
+            throw e
+          })
+          await runAll(added).catch((err) => onError(err, `timer ${t.timerId} of ${t.paymentId}`))
+        })
+      }
+      return due.length
+    })
+
+  const recover = () =>
+    guard(async () => {
+      const rows = await store.claimOutbox(now(), leaseMs, 100)
+      for (const row of rows) {
+        await withLock(row.paymentId, () => runAll([row], true)).catch((err) => onError(err, `recovery of ${row.id}`))
+      }
+      return rows.length
+    })
+
+  const engine: Engine = {
+    get ready() {
+      return ready
+    },
+    store,
+    payments: {
+      create,
+      get: (paymentId) => guard(async () => toView(await load(parseOrThrow(captureSchema.shape.paymentId, paymentId, "payment id")))),
+      list: (query) =>
+        guard(async () => {
+          const q = parseOrThrow(listSchema, query, "payments.list query") ?? {}
+          const page = await store.list(q)
+          return { ...page, data: page.data.map(toView) }
+        }),
+      update: async (input) => {
+        const u = parseOrThrow(updateSchema, input, "payments.update input")
+        return command(u.paymentId, {
+          type: "UPDATE",
+          at: now(),
+          opId: newId("upd", u.idempotencyKey, u.paymentId),
+          ...(u.description !== undefined ? { description: u.description } : {}),
+          ...(u.metadata ? { metadata: u.metadata } : {}),
+        })
+      },
+      capture: async (input) => {
+        const c = parseOrThrow(captureSchema, input, "payments.capture input")
+        return command(c.paymentId, { type: "CAPTURE", at: now(), opId: newId("cap", c.idempotencyKey, c.paymentId), ...(c.amount !== undefined ? { amount: c.amount } : {}) })
+      },
+      cancel: async (input) => {
+        const c = parseOrThrow(cancelSchema, input, "payments.cancel input")
+        return command(c.paymentId, { type: "CANCEL", at: now(), opId: newId("cxl", c.idempotencyKey, c.paymentId) })
+      },
+      refund: refundLike("refund"),
+      refundRequest: refundLike("refund_request"),
+      sync: (paymentId) =>
+        guard(async () => {
+          const row = await load(paymentId)
+          const adapter = adapterOf(row.provider)
+          if (!adapter.fetch) return toView(row)
+          const events = await Effect.runPromise(adapter.fetch(row.snapshot.context as unknown as MachineContext))
+          await applyUpdates(row.provider, [{ paymentId, events }], [])
+          return toView(await load(paymentId))
+        }),
+      history: (paymentId) =>
+        guard(async () => {
+          await load(paymentId)
+          return (await store.journal(paymentId)).map((j): HistoryEntry => ({ version: j.version, at: j.at, event: j.event as HistoryEntry["event"], status: j.status }))
+        }),
+    },
+    webhooks: { handle: handleWebhook },
+    runDueTimers,
+    recover,
+    close: async () => {
+      if (closed) return
+      closed = true
+      if (background) clearInterval(background)
+      await Promise.allSettled([...locks.values()])
+      inspector.stop()
+      await store.close()
+    },
+  }
+
+  const ready = initialized.then(async () => {
+    if (options.recoverOnStart ?? true) await recover().catch((e) => onError(e, "start-up recovery"))
+    const interval = options.backgroundIntervalMs ?? 1000
+    if (interval > 0 && !closed) {
+      background = setInterval(() => {
+        if (closed) return
+        void runDueTimers()
+          .then(() => recover())
+          .catch((e) => onError(e, "background run"))
+      }, interval)
+      background.unref()
+    }
+  })
+  ready.catch(() => undefined)
+
+  return engine
+}
+
+const asPaystateError = (e: unknown): PaystateError =>
+  e instanceof PaystateError ? e : paystateError("PROVIDER_UNAVAILABLE", e instanceof Error ? e.message : String(e), undefined, true)

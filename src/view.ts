@@ -1,0 +1,61 @@
+/** Projection of a stored snapshot into the plain-JSON views the facade returns. */
+import { totals, type MachineContext, type PaymentStatus } from "../machines/lifecycle/index.js"
+import type { StoredPayment } from "./store.js"
+import type { PaymentView, RefundView } from "./types.js"
+
+/** The state path of a snapshot value, e.g. "captured.partiallyRefunded". */
+export const statePath = (value: unknown): string => {
+  if (typeof value === "string") return value
+  if (value && typeof value === "object") {
+    const [k, v] = Object.entries(value)[0] ?? []
+    return k === undefined ? "" : `${k}.${statePath(v)}`.replace(/\.$/, "")
+  }
+  return String(value)
+}
+
+/** The lifecycle status of a snapshot value (its top-level state). */
+export const statusOf = (value: unknown): PaymentStatus => statePath(value).split(".")[0] as PaymentStatus
+
+/** Builds the view of a stored payment. */
+export const toView = (row: StoredPayment): PaymentView => {
+  const ctx = row.snapshot.context as unknown as MachineContext
+  const t = totals(ctx)
+  return {
+    id: ctx.id,
+    provider: ctx.provider,
+    status: statusOf(row.snapshot.value),
+    state: statePath(row.snapshot.value),
+    amount: ctx.amount,
+    currency: ctx.currency,
+    capturedAmount: ctx.capturedAmount,
+    refundedAmount: t.settled,
+    reservedAmount: t.reserved,
+    refundableAmount: Math.max(0, t.refundable),
+    method: ctx.method,
+    providerRef: ctx.providerRef,
+    description: ctx.description,
+    metadata: ctx.metadata,
+    externalOrderNum: ctx.externalOrderNum,
+    deadline: ctx.deadline,
+    createdAt: ctx.createdAt,
+    updatedAt: ctx.updatedAt,
+    version: row.version,
+    refunds: ctx.refunds.map(
+      (r): RefundView => ({
+        id: r.id,
+        kind: r.kind,
+        amount: r.amount,
+        status: r.status,
+        providerStatus: r.providerStatus ?? null,
+        providerRef: r.providerRef ?? null,
+        reason: r.reason ?? null,
+        external: r.external ?? false,
+        needsReview: r.needsReview ?? false,
+        createdAt: r.createdAt,
+        updatedAt: r.updatedAt,
+        details: r.details,
+      }),
+    ),
+    details: ctx.details,
+  }
+}
