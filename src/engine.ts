@@ -112,7 +112,7 @@ export const createEngine = (options: EngineOptions): Engine => {
   const step = async (
     paymentId: string,
     event: PaymentEvent,
-    opts: { command: boolean; outboxDone?: readonly string[]; seen?: readonly string[] },
+    opts: { command: boolean; outboxDone?: readonly string[]; seen?: readonly string[]; timerFired?: string },
   ): Promise<{ row: StoredPayment; added: OutboxRow[]; result: StepResult }> => {
     for (let attempt = 0; ; attempt++) {
       const row = await load(paymentId)
@@ -124,8 +124,10 @@ export const createEngine = (options: EngineOptions): Engine => {
       if (opts.command && !result.enabled) {
         throw paystateError("INVALID_TRANSITION", `${event.type} is not possible while the payment is ${toView(row).state}.`, { paymentId, state: toView(row).state })
       }
-      if (!result.changed && !opts.outboxDone?.length) return { row, added: [], result }
-      const commit = toCommit(row, result, event, {
+      if (!result.changed && !opts.outboxDone?.length && !opts.timerFired) return { row, added: [], result }
+      // A fired timer is deleted in the same commit, before any timer the step sets again.
+      const fired = opts.timerFired ? { ...result, timersCancel: [opts.timerFired, ...result.timersCancel] } : result
+      const commit = toCommit(row, fired, event, {
         paymentId,
         provider: row.provider,
         idempotencyKey: keyFor(paymentId),
@@ -350,7 +352,7 @@ export const createEngine = (options: EngineOptions): Engine => {
       const due = await store.dueTimers(now(), 100)
       for (const t of due) {
         await withLock(t.paymentId, async () => {
-          const { added } = await step(t.paymentId, { type: "TIMER", at: now(), timerId: t.timerId, name: t.name, data: t.data as never }, { command: false }).catch(async (e) => {
+          const { added } = await step(t.paymentId, { type: "TIMER", at: now(), timerId: t.timerId, name: t.name, data: t.data as never }, { command: false, timerFired: t.timerId }).catch(async (e) => {
             if (isPaystateError(e, "PAYMENT_NOT_FOUND")) return { added: [] as OutboxRow[] }
             throw e
           })

@@ -51,7 +51,7 @@ export const applyStep = (machine: PaymentMachine, stored: PersistedSnapshot, ev
   const [next, actions] = transition(machine, current, event)
   const c = collect(actions)
   const snapshot = persist(next)
-  const enabled = next !== current
+  const enabled = current.can(event)
   const changed = c.effects.length > 0 || c.timersSet.length > 0 || JSON.stringify(snapshot) !== JSON.stringify(stored)
   return { ...c, enabled, changed, snapshot }
 }
