@@ -327,6 +327,8 @@ export const createEngine = (options: EngineOptions): Engine => {
       })
       touched.push(row.id)
     }
+    // A delivery that changed nothing is still remembered, so its duplicate is known as one.
+    if (seenLeft.length) await store.markSeen(seenLeft)
     return touched
   }
 

@@ -140,5 +140,7 @@ export interface Store {
   outbox(paymentId?: string): Promise<readonly OutboxRow[]>
   dueTimers(now: string, limit: number): Promise<readonly TimerRow[]>
   hasSeen(key: string): Promise<boolean>
+  /** Remembers webhook keys outside a payment commit (a delivery that changed nothing); idempotent. */
+  markSeen(keys: readonly string[]): Promise<void>
   close(): Promise<void>
 }

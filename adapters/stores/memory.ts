@@ -104,6 +104,9 @@ export const memoryStore = (): Store => {
           .slice(0, limit),
       ),
     hasSeen: async (key) => seen.has(key),
+    markSeen: async (keys) => {
+      for (const k of keys) seen.add(k)
+    },
     close: async () => {},
   }
 }

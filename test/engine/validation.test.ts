@@ -23,7 +23,7 @@ describe("bad input is refused with a typed error and writes nothing", () => {
   for (const [what, input] of badCreates) {
     it(`create with ${what}`, async () => {
       const before = await dump(store)
-      const err = await engine.payments.create(input as never).catch((e) => e)
+      const err: any = await engine.payments.create(input as never).catch((e: unknown) => e)
       expect(err).toMatchObject({ _tag: "PaystateError", code: "INVALID_INPUT" })
       expect(Array.isArray(err.details)).toBe(true)
       expect(await dump(store)).toEqual(before)
@@ -61,7 +61,7 @@ describe("bad input is refused with a typed error and writes nothing", () => {
   for (const [what, run, code] of badCommands) {
     it(what, async () => {
       const before = await dump(store)
-      const err = await run().catch((e) => e)
+      const err: any = await run().catch((e: unknown) => e)
       expect(err).toMatchObject({ _tag: "PaystateError", code })
       expect(typeof err.message).toBe("string")
       expect(await dump(store)).toEqual(before)

@@ -145,6 +145,11 @@ export const storeContract = (name: string, make: () => Store | Promise<Store>) 
       expect(await store.hasSeen(key)).toBe(true)
       await expect(store.commit(commitFor(id, 2, { seen: [key], status: "failed" }))).rejects.toMatchObject({ kind: "duplicate" })
       expect((await store.load(id))?.version).toBe(2)
+      const other = uid("evt")
+      await store.markSeen([other, other])
+      await store.markSeen([other])
+      expect(await store.hasSeen(other)).toBe(true)
+      await expect(store.commit(commitFor(id, 2, { seen: [other] }))).rejects.toMatchObject({ kind: "duplicate" })
     })
 
     it("lists with KOMOJU-like filters and pagination, newest first", async () => {

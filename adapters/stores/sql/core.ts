@@ -200,6 +200,9 @@ export const sqlStore = (db: SqlDriver): Store => {
         : await db.query("select * from paystate_outbox order by created_at")
       ).rows.map(toOutbox),
     dueTimers: async (now, limit) => (await db.query("select * from paystate_timers where fire_at <= $1 order by fire_at limit $2", [now, limit])).rows.map(toTimer),
+    markSeen: async (keys) => {
+      if (keys.length) await db.query("insert into paystate_seen (key) select unnest($1::text[]) on conflict do nothing", [keys])
+    },
     hasSeen: async (key) => (await db.query("select 1 from paystate_seen where key = $1", [key])).rows.length > 0,
     close: () => db.close(),
   }
