@@ -1,0 +1,29 @@
+/**
+ * The providers the CLI knows: how to start each sandbox, how to build an adapter that talks to it,
+ * and its demo journey. The only place outside adapters/ that names providers.
+ */
+import type { AnyStateMachine } from "xstate"
+import type { RunningSandbox } from "../../adapters/sandbox/kernel.js"
+import { lifecycleMachine } from "../../machines/lifecycle/index.js"
+import type { ProviderAdapter } from "../provider.js"
+import type { DemoContext } from "./demo-context.js"
+
+/** One provider, as the CLI drives it. */
+export interface CliProvider {
+  readonly name: string
+  readonly machine: AnyStateMachine
+  /** Starts the sandbox; `flags` come from the command line (port, credentials, webhook URL). */
+  readonly startSandbox: (flags: Record<string, string | undefined>) => Promise<RunningSandbox>
+  /** An adapter configured for a sandbox started with default credentials. */
+  readonly adapterFor: (sandbox: RunningSandbox) => ProviderAdapter
+  readonly demo: (ctx: DemoContext) => Promise<void>
+}
+
+/** Every provider the CLI can run, in demo order. */
+export const CLI_PROVIDERS: readonly CliProvider[] = []
+
+/** Machines `paystate diagram` can draw. */
+export const diagramMachines = (): Record<string, AnyStateMachine> => ({
+  lifecycle: lifecycleMachine,
+  ...Object.fromEntries(CLI_PROVIDERS.map((p) => [p.name, p.machine])),
+})

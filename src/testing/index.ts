@@ -1,0 +1,6 @@
+/**
+ * Test helpers for hosts: an in-process fake provider, a manual clock, and the providers' webhook
+ * signers (so a host's tests can post webhooks its engine will accept).
+ */
+export { fakeProvider, type FakeProvider, type FakeOutcome, type FakeMovement } from "./fake-provider.js"
+export { manualClock, type ManualClock } from "../clock.js"
