@@ -1,0 +1,45 @@
+/**
+ * A host process for crash tests: runs one action with an engine on a PGlite data directory against
+ * a provider's sandbox, and may be killed at a named crash point (PAYSTATE_CRASH_AT).
+ * Prints one JSON line with the result.
+ */
+import { pgliteStore } from "../../adapters/stores/pglite.js"
+import type { RunningSandbox } from "../../adapters/sandbox/kernel.js"
+import { CLI_PROVIDERS } from "../../src/cli/providers.js"
+import { createEngine } from "../../src/engine.js"
+
+const env = (k: string): string => {
+  const v = process.env[k]
+  if (!v) throw new Error(`${k} is required`)
+  return v
+}
+
+const provider = CLI_PROVIDERS.find((p) => p.name === env("CRASH_PROVIDER"))
+if (!provider) throw new Error(`unknown provider ${process.env.CRASH_PROVIDER}`)
+const adapter = provider.adapterFor({ url: env("CRASH_SANDBOX_URL") } as RunningSandbox)
+const engine = createEngine({
+  store: pgliteStore({ dataDir: env("CRASH_DATA_DIR") }),
+  providers: { [provider.name]: adapter },
+  backgroundIntervalMs: 0,
+  leaseMs: Number(process.env.CRASH_LEASE_MS ?? 200),
+  onError: (e, where) => console.error(where, e),
+})
+
+const action = env("CRASH_ACTION")
+const input = JSON.parse(process.env.CRASH_INPUT ?? "{}")
+try {
+  let result: unknown
+  if (action === "create") result = await engine.payments.create(input)
+  else if (action === "refund") result = await engine.payments.refund(input)
+  else if (action === "recover") {
+    await engine.ready
+    await new Promise((r) => setTimeout(r, Number(process.env.CRASH_LEASE_MS ?? 200) + 50))
+    const n = await engine.recover()
+    result = { recovered: n, payment: input.paymentId ? await engine.payments.get(input.paymentId) : undefined }
+  } else throw new Error(`unknown action ${action}`)
+  console.log(JSON.stringify({ ok: true, result }))
+} catch (e) {
+  console.log(JSON.stringify({ ok: false, error: e instanceof Error ? { message: e.message, code: (e as { code?: string }).code } : String(e) }))
+} finally {
+  await engine.close()
+}
