@@ -57,10 +57,23 @@ export interface PaymentPolicy {
 
 const RANK: Record<PaymentStatus, number> = { pending: 0, authorized: 1, captured: 2, refunded: 2, cancelled: 3, expired: 3, failed: 3 }
 
+/** Where each status can go; money that was captured is only ever given back through refunds. */
+const NEXT: Record<PaymentStatus, readonly PaymentStatus[]> = {
+  pending: ["authorized", "captured", "refunded", "cancelled", "expired", "failed"],
+  authorized: ["captured", "refunded", "cancelled", "expired", "failed"],
+  captured: ["refunded"],
+  refunded: ["captured"],
+  cancelled: [],
+  expired: [],
+  failed: [],
+}
+
 /** Merges what a provider reports into the context; statuses only move forward. */
 export const mergePayment = (ctx: MachineContext, p: ProviderPaymentState | undefined, at: string): MachineContext => {
   if (!p) return ctx
-  const reported = p.status && RANK[p.status] >= RANK[ctx.reported] && !isFinalStatus(ctx.reported) ? p.status : ctx.reported
+  // A stale or reordered report (authorized after captured) never moves the status back.
+  const moves = p.status !== undefined && RANK[p.status] >= RANK[ctx.reported] && (p.status === ctx.reported || NEXT[ctx.reported].includes(p.status))
+  const reported = moves && p.status ? p.status : ctx.reported
   const captured = p.capturedAmount ?? (reported === "captured" || reported === "refunded" ? Math.max(ctx.capturedAmount, p.amount ?? ctx.amount) : ctx.capturedAmount)
   return {
     ...ctx,
@@ -76,8 +89,6 @@ export const mergePayment = (ctx: MachineContext, p: ProviderPaymentState | unde
     updatedAt: at,
   }
 }
-
-const isFinalStatus = (s: PaymentStatus) => s === "cancelled" || s === "expired" || s === "failed"
 
 /** The status a context implies: the provider's word, with captured/refunded decided by the ledger. */
 export const impliedStatus = (ctx: MachineContext): PaymentStatus => {
@@ -247,9 +258,7 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
   } as const
 
   const routes = (from: PaymentStatus) =>
-    (["authorized", "captured", "refunded", "cancelled", "expired", "failed"] as const)
-      .filter((to) => to !== from)
-      .map((to) => ({ guard: ({ context }: { context: unknown }) => impliedStatus(context as MachineContext) === to, target: `#${policy.id}.${to}` }))
+    NEXT[from].map((to) => ({ guard: ({ context }: { context: unknown }) => impliedStatus(context as MachineContext) === to, target: `#${policy.id}.${to}` }))
 
   const notRefundable = (state: string) => ({
     actions: act(({ enqueue }) =>
