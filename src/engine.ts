@@ -74,6 +74,7 @@ export const createEngine = (options: EngineOptions): Engine => {
   const locks = new Map<string, Promise<unknown>>()
   let closed = false
   let background: NodeJS.Timeout | undefined
+  let backgroundRun: Promise<unknown> | undefined
 
   const now = () => clock.now().toISOString()
   const later = (ms: number) => new Date(clock.now().getTime() + ms).toISOString()
@@ -429,6 +430,7 @@ export const createEngine = (options: EngineOptions): Engine => {
       if (closed) return
       closed = true
       if (background) clearInterval(background)
+      await backgroundRun
       await Promise.allSettled([...locks.values()])
       inspector.stop()
       await store.close()
@@ -440,10 +442,14 @@ export const createEngine = (options: EngineOptions): Engine => {
     const interval = options.backgroundIntervalMs ?? 1000
     if (interval > 0 && !closed) {
       background = setInterval(() => {
-        if (closed) return
-        void runDueTimers()
+        // One background run at a time; close() waits for the one under way.
+        if (closed || backgroundRun) return
+        backgroundRun = runDueTimers()
           .then(() => recover())
           .catch((e) => onError(e, "background run"))
+          .finally(() => {
+            backgroundRun = undefined
+          })
       }, interval)
       background.unref()
     }

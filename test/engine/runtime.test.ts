@@ -188,3 +188,18 @@ describe("concurrency", () => {
     expect(fake.ledger.filter((m) => m.op === "refund").reduce((s, m) => s + m.amount, 0)).toBe(900)
   })
 })
+
+describe("background loop", () => {
+  it("fires due timers and reconciles the outbox by itself, and close() waits for it", async () => {
+    const { engine, fake, clock } = setup({ engine: { backgroundIntervalMs: 20 } })
+    const p = await engine.payments.create({ provider: "fake", amount: 1000, currency: "JPY", initial_status: "authorized", deadline: "2026-11-24T00:00:00.000Z" })
+    const q = await engine.payments.create({ provider: "fake", amount: 1000, currency: "JPY" })
+    fake.script("refund", "perform-then-unavailable")
+    await engine.payments.refund({ paymentId: q.id, amount: 100 }).catch(() => {})
+    clock.set("2026-11-25T00:00:00.000Z")
+    await expect.poll(async () => (await engine.payments.get(p.id)).status, { timeout: 3000 }).toBe("expired")
+    await expect.poll(async () => (await engine.payments.get(q.id)).refundedAmount, { timeout: 3000 }).toBe(100)
+    await engine.close()
+    await expect(engine.payments.get(p.id)).rejects.toMatchObject({ code: "ENGINE_CLOSED" })
+  })
+})
