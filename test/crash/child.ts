@@ -7,6 +7,7 @@ import { pgliteStore } from "../../adapters/stores/pglite.js"
 import type { RunningSandbox } from "../../adapters/sandbox/kernel.js"
 import { CLI_PROVIDERS } from "../../src/cli/providers.js"
 import { createEngine } from "../../src/engine.js"
+import { remoteFake } from "./remote-fake.js"
 
 const env = (k: string): string => {
   const v = process.env[k]
@@ -14,12 +15,14 @@ const env = (k: string): string => {
   return v
 }
 
-const provider = CLI_PROVIDERS.find((p) => p.name === env("CRASH_PROVIDER"))
-if (!provider) throw new Error(`unknown provider ${process.env.CRASH_PROVIDER}`)
-const adapter = provider.adapterFor({ url: env("CRASH_SANDBOX_URL") } as RunningSandbox)
+// "fake" is the fake provider hosted by the test process; any other name is a real provider's sandbox.
+const name = env("CRASH_PROVIDER")
+const provider = CLI_PROVIDERS.find((p) => p.name === name)
+if (!provider && name !== "fake") throw new Error(`unknown provider ${name}`)
+const adapter = provider ? provider.adapterFor({ url: env("CRASH_SANDBOX_URL") } as RunningSandbox) : remoteFake(env("CRASH_SANDBOX_URL"))
 const engine = createEngine({
   store: pgliteStore({ dataDir: env("CRASH_DATA_DIR") }),
-  providers: { [provider.name]: adapter },
+  providers: { [name]: adapter },
   backgroundIntervalMs: 0,
   leaseMs: Number(process.env.CRASH_LEASE_MS ?? 200),
   onError: (e, where) => console.error(where, e),
