@@ -93,14 +93,17 @@ export const applyReport = (
     }
     return created.amount > 0 ? [...refunds, created] : refunds
   }
-  const status = canMove(entry.status, report.status) ? report.status : entry.status
+  // A provider that now calls a settled refund failed (OneKey: COMPLETED, then REJECTED by the bank)
+  // has had it reversed: the money came back, and the refund stays on record.
+  const reported = entry.status === "succeeded" && report.status === "failed" ? "reversed" : report.status
+  const status = canMove(entry.status, reported) ? reported : entry.status
   const next: LedgerEntry = {
     ...entry,
     status,
     // A stale status never overwrites a newer one, but provider ids and details still fill in.
-    providerStatus: status === report.status ? (report.providerStatus ?? entry.providerStatus ?? null) : entry.providerStatus ?? null,
+    providerStatus: status === reported ? (report.providerStatus ?? entry.providerStatus ?? null) : entry.providerStatus ?? null,
     providerRef: entry.providerRef ?? report.providerRef ?? null,
-    reason: status === report.status && report.reason !== undefined ? report.reason : entry.reason ?? null,
+    reason: status === reported && report.reason !== undefined ? report.reason : entry.reason ?? null,
     needsReview: status === "pending" || status === "requested" ? entry.needsReview : false,
     details: report.details ? { ...entry.details, ...report.details } : entry.details,
   }
