@@ -31,6 +31,12 @@ const main = async (argv: string[]): Promise<number> => {
       only: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
+      "webhook-url": { type: "string" },
+      "secret-key": { type: "string" },
+      "webhook-secret": { type: "string" },
+      "api-key": { type: "string" },
+      login: { type: "string" },
+      "read-only-key": { type: "string" },
     },
   })
   const flags = values as Record<string, string | undefined>

@@ -7,6 +7,10 @@ import type { RunningSandbox } from "../../adapters/sandbox/kernel.js"
 import { lifecycleMachine } from "../../machines/lifecycle/index.js"
 import type { ProviderAdapter } from "../provider.js"
 import type { DemoContext } from "./demo-context.js"
+import { onekey, onekeyMachine, ONEKEY_SANDBOX_DEFAULTS, startOnekeySandbox } from "../../adapters/providers/onekey/index.js"
+import { demoOnekey } from "../../adapters/providers/onekey/demo.js"
+
+const port = (flags: Record<string, string | undefined>) => (flags.port ? Number(flags.port) : undefined)
 
 /** One provider, as the CLI drives it. */
 export interface CliProvider {
@@ -20,7 +24,22 @@ export interface CliProvider {
 }
 
 /** Every provider the CLI can run, in demo order. */
-export const CLI_PROVIDERS: readonly CliProvider[] = []
+export const CLI_PROVIDERS: readonly CliProvider[] = [
+  {
+    name: "onekey",
+    machine: onekeyMachine,
+    startSandbox: (flags) =>
+      startOnekeySandbox({
+        port: port(flags),
+        webhookUrl: flags["webhook-url"],
+        login: flags.login ?? process.env.ONEKEY_LOGIN,
+        secretKey: flags["secret-key"] ?? process.env.ONEKEY_SECRET_KEY,
+        readOnlyKey: flags["read-only-key"] ?? process.env.ONEKEY_READ_ONLY_KEY,
+      }),
+    adapterFor: (sandbox) => onekey({ baseUrl: sandbox.url, ...ONEKEY_SANDBOX_DEFAULTS }),
+    demo: demoOnekey,
+  },
+]
 
 /** Machines `paystate diagram` can draw. */
 export const diagramMachines = (): Record<string, AnyStateMachine> => ({

@@ -1,0 +1,1 @@
+export { onekeyPolicy, onekeyMachine } from "./policy.js"
