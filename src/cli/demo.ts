@@ -3,15 +3,13 @@
  * 127.0.0.1 with its webhooks pointed at a local receiver, and each provider's scripted journeys
  * printed as one timeline.
  */
-import { createServer, type Server } from "node:http"
-import type { AddressInfo } from "node:net"
 import type { RunningSandbox } from "../../adapters/sandbox/kernel.js"
 import { manualClock } from "../clock.js"
 import { createEngine, type Engine } from "../engine.js"
-import { isPaystateError } from "../errors.js"
 import { formatMoney } from "../money.js"
 import type { ProviderAdapter } from "../provider.js"
 import type { PaymentView } from "../types.js"
+import { startWebhookReceiver } from "../testing/webhook-receiver.js"
 import type { DemoContext } from "./demo-context.js"
 import { CLI_PROVIDERS } from "./providers.js"
 import { DEFAULT_DATA_DIR, openStore } from "./stores.js"
@@ -23,28 +21,6 @@ export interface DemoOptions {
   readonly only?: readonly string[]
   /** Where the timeline goes (default: stdout). */
   readonly print?: (line: string) => void
-}
-
-/** Receives webhooks for the engine, as a host app's route would. */
-const startReceiver = async (engine: () => Engine | undefined): Promise<{ server: Server; url: string }> => {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on("data", (c: Buffer) => chunks.push(c))
-    req.on("end", async () => {
-      const provider = (req.url ?? "").split("/").pop() ?? ""
-      try {
-        const e = engine()
-        if (!e) throw new Error("engine not ready")
-        const outcome = await e.webhooks.handle(provider, { headers: req.headers, rawBody: Buffer.concat(chunks) })
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(outcome))
-      } catch (err) {
-        const status = isPaystateError(err, "WEBHOOK_REJECTED") ? 400 : 500
-        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ error: err instanceof Error ? err.message : String(err) }))
-      }
-    })
-  })
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()))
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
 }
 
 /** Describes a payment's money in one line. */
@@ -64,7 +40,7 @@ export const runDemo = async (options: DemoOptions): Promise<number> => {
   const store = openStore({ store: options.store, "data-dir": options.dataDir })
   const clock = manualClock(new Date())
   let engine: Engine | undefined
-  const receiver = await startReceiver(() => engine)
+  const receiver = await startWebhookReceiver(() => engine)
   const sandboxes: RunningSandbox[] = []
   const adapters: Record<string, ProviderAdapter> = {}
   try {
@@ -102,6 +78,6 @@ export const runDemo = async (options: DemoOptions): Promise<number> => {
     await engine?.close()
     if (!engine) await store.close()
     for (const s of sandboxes) await s.close()
-    await new Promise<void>((r) => receiver.server.close(() => r()))
+    await receiver.close()
   }
 }

@@ -4,3 +4,4 @@
  */
 export { fakeProvider, type FakeProvider, type FakeOutcome, type FakeMovement } from "./fake-provider.js"
 export { manualClock, type ManualClock } from "../clock.js"
+export { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js"
