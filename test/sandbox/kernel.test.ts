@@ -124,3 +124,15 @@ describe("sandbox kernel", () => {
     expect((await post("/things/x/pay", "{broken")).status).toBe(400)
   })
 })
+
+describe("paystate/sandbox", () => {
+  it("starts a provider's sandbox by name and lists the providers", async () => {
+    const { startSandbox, sandboxProviders } = await import("../../adapters/sandbox/index.js")
+    expect(sandboxProviders()).toContain("onekey")
+    const s = await startSandbox("onekey", { webhookUrl: "http://127.0.0.1:9/none" })
+    expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect((await fetch(`${s.url}/_sandbox/ledger`)).status).toBe(200)
+    await s.close()
+    expect(() => startSandbox("nope")).toThrow(/No sandbox/)
+  })
+})
