@@ -64,7 +64,7 @@ export const runDemo = async (options: DemoOptions): Promise<number> => {
           await sandbox.kernel.setClock(new Date(iso))
         },
         title: (text) => print(`\n== ${p.name}: ${text}`),
-        step: (text, payment) => print(`  ${clock.now().toISOString().slice(0, 19).replace("T", " ")}  ${text}${payment ? `\n      → ${describePayment(payment)}` : ""}`),
+        step: (text, payment) => print(`  ${clock.now().toISOString().slice(0, 16).replace("T", " ")} UTC  ${text}${payment ? `\n      → ${describePayment(payment)}` : ""}`),
         settle: async () => {
           await sandbox.kernel.settled()
         },

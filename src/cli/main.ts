@@ -37,6 +37,9 @@ const main = async (argv: string[]): Promise<number> => {
       "api-key": { type: "string" },
       login: { type: "string" },
       "read-only-key": { type: "string" },
+      "webhook-key": { type: "string" },
+      "time-zone": { type: "string" },
+      cutoff: { type: "string" },
     },
   })
   const flags = values as Record<string, string | undefined>

@@ -9,6 +9,8 @@ import type { ProviderAdapter } from "../provider.js"
 import type { DemoContext } from "./demo-context.js"
 import { onekey, onekeyMachine, ONEKEY_SANDBOX_DEFAULTS, startOnekeySandbox } from "../../adapters/providers/onekey/index.js"
 import { demoOnekey } from "../../adapters/providers/onekey/demo.js"
+import { craftgate, craftgateMachine, CRAFTGATE_SANDBOX_DEFAULTS, startCraftgateSandbox } from "../../adapters/providers/craftgate/index.js"
+import { demoCraftgate } from "../../adapters/providers/craftgate/demo.js"
 
 const port = (flags: Record<string, string | undefined>) => (flags.port ? Number(flags.port) : undefined)
 
@@ -25,6 +27,22 @@ export interface CliProvider {
 
 /** Every provider the CLI can run, in demo order. */
 export const CLI_PROVIDERS: readonly CliProvider[] = [
+  {
+    name: "craftgate",
+    machine: craftgateMachine,
+    startSandbox: (flags) =>
+      startCraftgateSandbox({
+        port: port(flags),
+        webhookUrl: flags["webhook-url"],
+        apiKey: flags["api-key"] ?? process.env.CRAFTGATE_API_KEY,
+        secretKey: flags["secret-key"] ?? process.env.CRAFTGATE_SECRET_KEY,
+        webhookKey: flags["webhook-key"] ?? process.env.CRAFTGATE_WEBHOOK_KEY,
+        timeZone: flags["time-zone"],
+        cutoff: flags.cutoff,
+      }),
+    adapterFor: (sandbox) => craftgate({ baseUrl: sandbox.url, ...CRAFTGATE_SANDBOX_DEFAULTS }),
+    demo: demoCraftgate,
+  },
   {
     name: "onekey",
     machine: onekeyMachine,
