@@ -34,6 +34,10 @@ try {
   let result: unknown
   if (action === "create") result = await engine.payments.create(input)
   else if (action === "refund") result = await engine.payments.refund(input)
+  else if (action === "sync-then-refund") {
+    await engine.payments.sync(input.paymentId)
+    result = await engine.payments.refund(input)
+  }
   else if (action === "recover") {
     await engine.ready
     await new Promise((r) => setTimeout(r, Number(process.env.CRASH_LEASE_MS ?? 200) + 50))
