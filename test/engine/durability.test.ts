@@ -71,3 +71,20 @@ describe("inspection", () => {
     await engine.close()
   })
 })
+
+describe("Stately inspector", () => {
+  it("@statelyai/inspect serialises each payment as an actor with its machine definition and snapshots", async () => {
+    const { createInspector } = await import("@statelyai/inspect")
+    const sent: { type: string; name?: string; definition?: string; sessionId?: string; snapshot?: { value?: unknown } }[] = []
+    const inspector = createInspector({ send: (e: never) => sent.push(e), start: () => {}, stop: () => {} } as never)
+    const engine = createEngine({ store: memoryStore(), providers: { fake: fakeProvider() }, backgroundIntervalMs: 0, inspect: inspector.inspect as never })
+    const p = await engine.payments.create({ provider: "fake", amount: 100, currency: "JPY" })
+    await engine.payments.refund({ paymentId: p.id, amount: 40 })
+    await expect.poll(() => sent.filter((e) => e.type === "@xstate.snapshot").length, { timeout: 2000 }).toBeGreaterThanOrEqual(4)
+    const actor = sent.find((e) => e.type === "@xstate.actor")!
+    expect(actor).toMatchObject({ name: "lifecycle", sessionId: p.id })
+    expect(actor.definition).toContain("partiallyRefunded")
+    expect(sent.filter((e) => e.type === "@xstate.snapshot").at(-1)?.snapshot?.value).toEqual({ captured: "partiallyRefunded" })
+    await engine.close()
+  })
+})
