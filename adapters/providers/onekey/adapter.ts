@@ -1,174 +1,184 @@
 /**
  * The OneKey adapter: turns the machine's effects into signed Directa24 v3 calls and the answers back
- * into machine events. Notifications carry no signature, so they are never trusted: each one only
- * names a refund or deposit, whose status is then fetched with the signed client.
+ * into machine events. A deposit is the payment: `create` posts it, the customer pays it (a
+ * notification or `payments.sync` reports COMPLETED), and refunds go over it.
  */
 import { Effect } from "effect"
 import { z } from "zod"
-import type { MachineContext, ProviderRefundState } from "../../../machines/lifecycle/index.js"
-import { onekeyMachine } from "../../../machines/onekey/index.js"
-import { paystateError } from "../../../src/errors.js"
-import { toMajorString, toMinor } from "../../../src/money.js"
+import type { MachineContext } from "../../../machines/lifecycle/index.js"
+import { createOnekeyMachine, isCardMethod, onekeyMachine, type OnekeyPolicyOptions } from "../../../machines/onekey/index.js"
+import { paystateError, type PaystateError } from "../../../src/errors.js"
+import { exponentOf, isKnownCurrency, toMajorNumber } from "../../../src/money.js"
 import type { OutboxEffect, OutcomeEvents, ProviderAdapter, ProviderCreate } from "../../../src/provider.js"
-import { make, type OnekeyConfig } from "./client.js"
-import { bankAccount, isCardMethod, ledgerStatus, paymentStatusOf, refundResponse, type OnekeyRefundStatus } from "./wire.js"
-import type { z as Z } from "zod"
+import { make, type OnekeyClientShape, type OnekeyConfig, type OnekeyDepositBody, type OnekeyRefundBody } from "./client.js"
+import { unlessNotFound } from "./errors.js"
+import { handleNotification } from "./notifications.js"
+import { createdRefundReport, depositState, minorOrUndefined, refundReport } from "./reports.js"
+import { bankAccount, type OnekeyBankAccount } from "./wire.js"
 
-/** Adapter configuration: the client's, plus where OneKey should send refund notifications. */
-export interface OnekeyAdapterConfig extends OnekeyConfig {
-  /** HTTPS URL of the host's notification route; sent with each deposit and refund. */
+/** Adapter configuration: the client's, the policy's, and where OneKey sends notifications. */
+export interface OnekeyAdapterConfig extends OnekeyConfig, OnekeyPolicyOptions {
+  /** HTTPS URL of the host's notification route; sent with every deposit and refund. */
   readonly notificationUrl?: string
 }
 
+const payer = z.looseObject({
+  document: z.string().max(30).optional(),
+  email: z.email(),
+  first_name: z.string().min(1).max(100),
+  last_name: z.string().min(1).max(100),
+})
+
 const createSchema = z
   .looseObject({
-    amount: z.number().int().positive(),
-    currency: z.string(),
+    amount: z.number().int().positive("a deposit amount must be positive"),
+    currency: z
+      .string()
+      .refine((c) => isKnownCurrency(c) && exponentOf(c) <= 2, "OneKey amounts have at most 2 decimals: use a currency with 0 or 2 (MXN, BRL, CLP, COP, USD…)"),
     country: z.string().regex(/^[A-Z]{2}$/, "country is an ISO 3166 alpha-2 code, e.g. MX"),
-    payment_method: z.string().min(1).max(4),
-    invoice_id: z.string().min(1).max(100).optional(),
-    payer: z.looseObject({ document: z.string().optional(), email: z.email(), first_name: z.string().min(1), last_name: z.string().min(1) }),
+    payment_method: z.string().regex(/^[A-Za-z0-9]{1,4}$/, "payment_method is a OneKey method code, e.g. OX (OXXO), SE (SPEI), VI (Visa)"),
+    invoice_id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "invoice_id has letters, digits, '-' and '_' only").optional(),
+    payer,
   })
-  .transform(
-    (v): ProviderCreate => ({
+  .transform((v): ProviderCreate => {
+    const method = v.payment_method.toUpperCase()
+    return {
       amount: v.amount,
-      method: v.payment_method.toUpperCase(),
-      request: { country: v.country, payment_method: v.payment_method.toUpperCase(), payer: v.payer as never, ...(v.invoice_id ? { invoice_id: v.invoice_id } : {}) },
-      details: { country: v.country, card: isCardMethod(v.payment_method) },
-    }),
-  )
+      method,
+      request: { country: v.country, payment_method: method, payer: v.payer as never, ...(v.invoice_id ? { invoice_id: v.invoice_id } : {}) },
+      details: { country: v.country, card: isCardMethod(method) },
+    }
+  })
 
 const refundSchema = z.strictObject({
   bank_account: bankAccount.optional(),
   comments: z.string().max(200).optional(),
-  notification_url: z.url({ protocol: /^https$/ }).optional(),
+  notification_url: z.url({ protocol: /^https$/, error: "notification_url must be an HTTPS URL" }).optional(),
 })
 
-/** Refund states as the ledger reads them. */
-const refundReport = (refundId: string | undefined, providerRef: string, status: OnekeyRefundStatus | "SUCCESS" | "IN_PROGRESS", extra: Partial<ProviderRefundState> = {}): ProviderRefundState => ({
-  ...(refundId ? { refundId } : {}),
-  providerRef,
-  status: ledgerStatus(status),
-  providerStatus: status,
-  ...extra,
-})
+/** The invoice id the deposit was created with: the host's, or paystate's payment id (echoed back by OneKey). */
+const invoiceOf = (ctx: MachineContext): string => String(ctx.request.invoice_id ?? ctx.id)
 
 /** Builds the OneKey adapter. */
 export const onekey = (config: OnekeyAdapterConfig): ProviderAdapter => {
-  const client = make(config)
+  const client: OnekeyClientShape = make(config)
+  const machine = config.cardPartialRefunds || config.refundPollDelaysMs ? createOnekeyMachine(config) : onekeyMachine
 
-  const invoiceOf = (ctx: MachineContext) => String(ctx.request.invoice_id ?? ctx.id)
+  const depositBody = (ctx: MachineContext): OnekeyDepositBody => ({
+    invoice_id: invoiceOf(ctx),
+    amount: toMajorNumber(ctx.amount, ctx.currency),
+    country: String(ctx.request.country),
+    currency: ctx.currency,
+    payment_method: String(ctx.request.payment_method),
+    payer: ctx.request.payer as unknown as OnekeyDepositBody["payer"],
+    ...(config.notificationUrl ? { notification_url: config.notificationUrl } : {}),
+  })
 
-  const refundOutcome = (effect: OutboxEffect, r: Z.infer<typeof refundResponse>): OutcomeEvents => {
-    const ref = String(r.refund_id)
-    const info = r.refund_info
-    const report = info
-      ? refundReport(effect.opId, ref, info.result, {
-          reason: info.result === "REJECTED" ? `${info.reason_code ?? ""}: ${info.reason ?? ""}`.replace(/^: /, "") : null,
-          details: { reason_code: info.reason_code === undefined ? null : String(info.reason_code), refund_type: info.type ?? null },
-        })
-      : refundReport(effect.opId, ref, "PENDING")
-    return [{ type: "OP.SUCCEEDED", opId: effect.opId, refunds: [report] }]
-  }
-
-  const execute = (effect: OutboxEffect, ctx: MachineContext): Effect.Effect<OutcomeEvents, ReturnType<typeof paystateError>> => {
-    switch (effect.op) {
-      case "create": {
-        const body = {
-          invoice_id: invoiceOf(ctx),
-          amount: Number(toMajorString(ctx.amount, ctx.currency)),
-          country: ctx.request.country,
-          currency: ctx.currency,
-          payment_method: ctx.request.payment_method,
-          payer: ctx.request.payer,
-          ...(config.notificationUrl ? { notification_url: config.notificationUrl } : {}),
-        }
-        return client.createDeposit(body, effect.idempotencyKey).pipe(
-          Effect.map((d): OutcomeEvents => [
-            { type: "OP.SUCCEEDED", opId: effect.opId, payment: { status: "pending", providerRef: String(d.deposit_id), details: { deposit_id: d.deposit_id, redirect_url: d.redirect_url ?? null, checkout_type: d.checkout_type ?? null, invoice_id: body.invoice_id } } },
-          ]),
-        )
-      }
-      case "refund": {
-        const p = effect.payload as { amount: number; bank_account?: unknown; comments?: string; notification_url?: string }
-        const body = {
-          deposit_id: Number(ctx.providerRef),
-          invoice_id: invoiceOf(ctx),
-          // Always explicit: an omitted amount means the whole deposit, whatever was refunded before.
-          amount: Number(toMajorString(p.amount, ctx.currency)),
-          ...(p.bank_account ? { bank_account: p.bank_account } : {}),
-          ...(p.comments ? { comments: p.comments } : {}),
-          ...((p.notification_url ?? config.notificationUrl) ? { notification_url: p.notification_url ?? config.notificationUrl } : {}),
-        }
-        return client.createRefund(body, effect.idempotencyKey).pipe(Effect.map((r) => refundOutcome(effect, r)))
-      }
-      case "refund.status": {
-        const ref = effect.payload.providerRef
-        if (!ref) return Effect.succeed([{ type: "OP.SUCCEEDED", opId: effect.opId }])
-        return client.getRefund(String(ref)).pipe(
-          Effect.map((r): OutcomeEvents => [{ type: "OP.SUCCEEDED", opId: effect.opId, refunds: [refundReport(String(effect.payload.refundId), String(ref), r.status)] }]),
-        )
-      }
-      default:
-        return Effect.fail(paystateError("PROVIDER_REJECTED", `OneKey has no ${effect.op} operation.`, { code: "unsupported" }))
+  const refundBody = (effect: OutboxEffect, ctx: MachineContext): OnekeyRefundBody => {
+    const p = effect.payload as { amount: number; bank_account?: OnekeyBankAccount; comments?: string; notification_url?: string }
+    const url = p.notification_url ?? config.notificationUrl
+    return {
+      deposit_id: Number(ctx.providerRef),
+      invoice_id: invoiceOf(ctx),
+      // Always explicit: an omitted amount means the whole deposit, whatever was refunded before.
+      amount: toMajorNumber(p.amount, ctx.currency),
+      ...(p.bank_account ? { bank_account: p.bank_account } : {}),
+      ...(p.comments ? { comments: p.comments } : {}),
+      ...(url ? { notification_url: url } : {}),
     }
   }
 
-  /** Fetches a refund named by a notification and says what it means for the ledger. */
-  const refundUpdate = (refundId: string) =>
-    client.getRefund(refundId).pipe(
-      Effect.map((r) => ({
-        dedupeKeys: [`refund:${refundId}:${r.status}`],
-        updates: [{ providerRef: String(r.deposit_id), events: [{ type: "PROVIDER.SYNC" as const, refunds: [refundReport(undefined, refundId, r.status)] }] }],
-      })),
+  const created = (effect: OutboxEffect, ctx: MachineContext) =>
+    client.createDeposit(depositBody(ctx), effect.idempotencyKey).pipe(
+      Effect.map((d): OutcomeEvents => [
+        {
+          type: "OP.SUCCEEDED",
+          opId: effect.opId,
+          payment: {
+            status: "pending",
+            providerRef: String(d.deposit_id),
+            details: {
+              deposit_id: Number(d.deposit_id),
+              invoice_id: invoiceOf(ctx),
+              checkout_type: d.checkout_type ?? null,
+              redirect_url: d.redirect_url ?? null,
+              expiration_date: d.payment_info?.expiration_date ?? null,
+            },
+          },
+        },
+      ]),
     )
 
-  const depositEvents = (depositId: string, refunds: readonly { id: string; ref: string | null | undefined }[]) =>
-    Effect.gen(function* () {
-      const d = yield* client.getDeposit(depositId)
-      const status = paymentStatusOf(d.status)
-      const amount = toMinor(d.local_amount, d.currency)
-      const reports: ProviderRefundState[] = []
-      for (const r of refunds) {
-        if (!r.ref) continue
-        const s = yield* client.getRefund(r.ref)
-        reports.push(refundReport(r.id, r.ref, s.status))
+  const refunded = (effect: OutboxEffect, ctx: MachineContext) =>
+    client.createRefund(refundBody(effect, ctx), effect.idempotencyKey).pipe(
+      Effect.map((r): OutcomeEvents => [{ type: "OP.SUCCEEDED", opId: effect.opId, refunds: [createdRefundReport(effect.opId, r)] }]),
+    )
+
+  /** Reads one refund and reports it for the given ledger entry. */
+  const refundStatus = (opId: string, entryId: string, providerRef: string, ctx: MachineContext) =>
+    client.getRefund(providerRef).pipe(
+      Effect.map((r): OutcomeEvents => {
+        const amount = minorOrUndefined(r.amount, ctx.currency)
+        return [{ type: "OP.SUCCEEDED", opId, refunds: [refundReport(providerRef, r.status, { refundId: entryId, ...(amount !== undefined ? { amount } : {}) })] }]
+      }),
+    )
+
+  const execute = (effect: OutboxEffect, ctx: MachineContext): Effect.Effect<OutcomeEvents, PaystateError> => {
+    switch (effect.op) {
+      case "create":
+        return created(effect, ctx)
+      case "refund":
+        return refunded(effect, ctx)
+      case "refund.status": {
+        const ref = effect.payload.providerRef
+        // Still no OneKey id: the refund's own outbox entry is being reconciled; nothing to read yet.
+        if (!ref) return Effect.succeed([{ type: "OP.SUCCEEDED", opId: effect.opId }])
+        return refundStatus(effect.opId, String(effect.payload.refundId), String(ref), ctx)
       }
-      return [
-        {
-          type: "PROVIDER.SYNC" as const,
-          payment: { status, providerRef: String(d.deposit_id), ...(status === "captured" ? { capturedAmount: amount } : {}), details: { deposit_status: d.status } },
-          refunds: reports,
-        },
-      ]
+      default:
+        return Effect.fail(paystateError("PROVIDER_REJECTED", `OneKey deposits have no "${effect.op}" operation: a deposit is captured by the customer paying it, and only refunds go over it.`, { code: null, op: effect.op }))
+    }
+  }
+
+  /**
+   * An effect whose answer was lost. A refund a notification already tied to a OneKey id is read;
+   * otherwise the POST is replayed with the same X-Idempotency-Key, which OneKey answers with the
+   * first outcome and no second refund (OneKey has no list of a deposit's refunds to search).
+   */
+  const reconcile = (effect: OutboxEffect, ctx: MachineContext): Effect.Effect<OutcomeEvents | undefined, PaystateError> => {
+    if (effect.op === "refund") {
+      const ref = ctx.refunds.find((r) => r.id === effect.opId)?.providerRef
+      return ref ? refundStatus(effect.opId, effect.opId, ref, ctx) : refunded(effect, ctx)
+    }
+    if (effect.op === "create" && ctx.providerRef) {
+      return client.getDeposit(ctx.providerRef).pipe(Effect.map((d): OutcomeEvents => [{ type: "OP.SUCCEEDED", opId: effect.opId, payment: depositState(d) }]))
+    }
+    return execute(effect, ctx)
+  }
+
+  /** The deposit and every refund that may still change, as OneKey has them now. */
+  const fetch = (ctx: MachineContext): Effect.Effect<OutcomeEvents, PaystateError> =>
+    Effect.gen(function* () {
+      if (!ctx.providerRef) return []
+      const deposit = yield* client.getDeposit(ctx.providerRef)
+      const refunds = []
+      for (const entry of ctx.refunds) {
+        // failed and reversed are final; a succeeded one may still be reversed by the bank.
+        if (!entry.providerRef || entry.status === "failed" || entry.status === "reversed") continue
+        const r = yield* unlessNotFound(client.getRefund(entry.providerRef))
+        if (r) refunds.push(refundReport(entry.providerRef, r.status, { refundId: entry.id }))
+      }
+      return [{ type: "PROVIDER.SYNC" as const, payment: depositState(deposit), refunds }]
     })
 
   return {
     name: "onekey",
-    machine: onekeyMachine,
-    createSchema: createSchema as never,
+    machine,
+    createSchema: createSchema as unknown as z.ZodType<ProviderCreate>,
     refundSchema: refundSchema as never,
     execute,
-    // The X-Idempotency-Key replay is OneKey's lookup for a POST whose answer was lost: it returns
-    // the first answer without a second refund. Status reads are safe to repeat.
-    reconcile: (effect, ctx) => execute(effect, ctx),
-    webhook: (request) =>
-      Effect.gen(function* () {
-        const raw = typeof request.rawBody === "string" ? request.rawBody : Buffer.from(request.rawBody).toString("utf8")
-        let body: { refund_id?: unknown; deposit_id?: unknown }
-        try {
-          body = JSON.parse(raw)
-        } catch {
-          return yield* Effect.fail(paystateError("WEBHOOK_REJECTED", "A OneKey notification is JSON: {\"refund_id\": N} or {\"deposit_id\": N}."))
-        }
-        if (body.refund_id !== undefined && body.refund_id !== null) return yield* refundUpdate(String(body.refund_id))
-        if (body.deposit_id !== undefined && body.deposit_id !== null) {
-          const id = String(body.deposit_id)
-          const events = yield* depositEvents(id, [])
-          return { dedupeKeys: [`deposit:${id}:${events[0]!.payment.details.deposit_status}`], updates: [{ providerRef: id, events }] }
-        }
-        return yield* Effect.fail(paystateError("WEBHOOK_REJECTED", "A OneKey notification names a refund_id or a deposit_id."))
-      }),
-    fetch: (ctx) => (ctx.providerRef ? depositEvents(ctx.providerRef, ctx.refunds.map((r) => ({ id: r.id, ref: r.providerRef }))) : Effect.succeed([])),
+    reconcile,
+    webhook: (request) => handleNotification(client, request),
+    fetch,
   }
 }

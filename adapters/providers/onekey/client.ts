@@ -1,108 +1,143 @@
 /**
- * The OneKey (Directa24 v3) client: an Effect service for deposits, refunds, refund status and bank
- * codes. Every merchant call is signed (`X-Login`, `X-Date`, `Authorization: D24 …`); POSTs carry
- * `X-Idempotency-Key`, so retrying them on a timeout or 5xx is safe.
+ * The OneKey (Directa24 v3) client: an Effect service mirroring the deposits API (create and read
+ * deposits, create and read refunds, bank codes). Every merchant call is signed: `X-Login`,
+ * `X-Date` and `Authorization: D24 <hex HMAC-SHA256(secretKey, X-Date + X-Login + body)>` over the
+ * exact bytes sent. A POST carries `X-Idempotency-Key`, one per logical operation: the headers are
+ * built once and every retry (timeouts, 5xx, 409) resends them unchanged, so a retry never pays twice.
  */
+import { randomUUID } from "node:crypto"
 import { Context, Effect, Layer } from "effect"
 import type { z } from "zod"
 import { paystateError, type PaystateError } from "../../../src/errors.js"
 import { callHttp, type HttpReply } from "../http.js"
+import { rejection, transientStatus, unreadable } from "./errors.js"
 import { signOnekey } from "./signing.js"
 import {
+  banksResponse,
   depositResponse,
   depositStatusResponse,
-  errorBody,
   refundResponse,
   refundStatusResponse,
   xDate,
+  type OnekeyBankAccount,
+  type OnekeyDepositResponse,
+  type OnekeyDepositStatusResponse,
+  type OnekeyRefundResponse,
+  type OnekeyRefundStatusResponse,
 } from "./wire.js"
 
 /** Client configuration. */
 export interface OnekeyConfig {
-  /** e.g. https://api-stg.onekeypayments.com, or a sandbox URL. */
+  /** API root, e.g. `https://api-stg.onekeypayments.com` (staging) or a sandbox URL. */
   readonly baseUrl: string
+  /** The deposits API key, sent as `X-Login`. */
   readonly login: string
+  /** The API signature key that signs every merchant call. */
   readonly secretKey: string
+  /** The read-only key, for `GET /v3/banks` (`Authorization: Bearer …`). */
   readonly readOnlyKey?: string
-  /** Per-attempt timeout (ms). Default 10 s. */
+  /** Per-attempt timeout (ms). Default 10 000. */
   readonly timeoutMs?: number
-  /** Extra attempts on timeouts and 5xx. Default 2. */
+  /** Extra attempts on timeouts, 5xx, 409 and 429. Default 2. */
   readonly retries?: number
+  /** First retry delay (ms), doubled with jitter. Default 100. */
+  readonly backoffMs?: number
+  /** The clock that stamps `X-Date`. Default: the system clock. */
+  readonly now?: () => Date
 }
 
-/** The client's operations. */
+/** Body of `POST /v3/deposits`. */
+export interface OnekeyDepositBody {
+  readonly invoice_id: string
+  readonly amount: number | string
+  readonly country: string
+  readonly currency: string
+  readonly payment_method: string
+  readonly payer: { readonly document?: string; readonly email: string; readonly first_name: string; readonly last_name: string; readonly [k: string]: unknown }
+  readonly notification_url?: string
+  readonly [field: string]: unknown
+}
+
+/** Body of `POST /v3/refunds` (seed 002). Send `amount` always: omitted means the whole deposit. */
+export interface OnekeyRefundBody {
+  readonly deposit_id: number
+  readonly invoice_id: string
+  readonly amount?: number | string
+  readonly bank_account?: OnekeyBankAccount
+  readonly comments?: string
+  readonly notification_url?: string
+}
+
+/** The client's operations. The idempotency key defaults to a fresh one per call (kept across its retries). */
 export interface OnekeyClientShape {
-  readonly createDeposit: (body: Record<string, unknown>, idempotencyKey: string) => Effect.Effect<z.infer<typeof depositResponse>, PaystateError>
-  readonly getDeposit: (depositId: string | number) => Effect.Effect<z.infer<typeof depositStatusResponse>, PaystateError>
-  readonly createRefund: (body: Record<string, unknown>, idempotencyKey: string) => Effect.Effect<z.infer<typeof refundResponse>, PaystateError>
-  readonly getRefund: (refundId: string | number) => Effect.Effect<z.infer<typeof refundStatusResponse>, PaystateError>
+  readonly createDeposit: (body: OnekeyDepositBody, idempotencyKey?: string) => Effect.Effect<OnekeyDepositResponse, PaystateError>
+  readonly getDeposit: (depositId: string | number) => Effect.Effect<OnekeyDepositStatusResponse, PaystateError>
+  readonly createRefund: (body: OnekeyRefundBody, idempotencyKey?: string) => Effect.Effect<OnekeyRefundResponse, PaystateError>
+  readonly getRefund: (refundId: string | number) => Effect.Effect<OnekeyRefundStatusResponse, PaystateError>
   readonly banks: (country: string) => Effect.Effect<readonly { code: number | string; name: string }[], PaystateError>
 }
 
 /** The OneKey client service. */
 export class OnekeyClient extends Context.Service<OnekeyClient, OnekeyClientShape>()("paystate/providers/OnekeyClient") {}
 
-/** Maps a OneKey answer to its typed body or a typed error (4xx definite, 5xx unknown). */
-const decode = <T>(schema: z.ZodType<T>, what: string) => (reply: HttpReply): Effect.Effect<T, PaystateError> => {
-  if (reply.status >= 200 && reply.status < 300) {
+/** Reads a 2xx body with its schema, and anything else as the typed refusal. */
+const decode =
+  <T>(schema: z.ZodType<T>, what: string) =>
+  (reply: HttpReply): Effect.Effect<T, PaystateError> => {
+    if (reply.status < 200 || reply.status >= 300) return Effect.fail(rejection(reply, what))
     const parsed = schema.safeParse(reply.json)
-    return parsed.success ? Effect.succeed(parsed.data) : Effect.fail(paystateError("PROVIDER_UNAVAILABLE", `OneKey answered ${what} with an unexpected body`, { body: reply.json ?? reply.text }, true))
+    return parsed.success ? Effect.succeed(parsed.data) : Effect.fail(unreadable(reply, what))
   }
-  const err = errorBody.safeParse(reply.json)
-  const code = err.success ? Number(err.data.code) : reply.status
-  return Effect.fail(
-    paystateError("PROVIDER_REJECTED", `OneKey refused ${what}: ${err.success ? `${err.data.code} ${err.data.type ?? ""} ${err.data.description ?? ""}`.trim() : `HTTP ${reply.status}`}`, {
-      status: reply.status,
-      code,
-      type: err.success ? err.data.type : undefined,
-      description: err.success ? err.data.description : reply.text,
-    }),
-  )
+
+/** The signed headers of one logical call. */
+export const onekeyHeaders = (config: Pick<OnekeyConfig, "login" | "secretKey">, date: Date, body: string, idempotencyKey?: string): Record<string, string> => {
+  const stamp = xDate(date)
+  return {
+    "X-Login": config.login,
+    "X-Date": stamp,
+    Authorization: `D24 ${signOnekey(config.secretKey, stamp, config.login, body)}`,
+    "Content-Type": "application/json",
+    ...(idempotencyKey ? { "X-Idempotency-Key": idempotencyKey } : {}),
+  }
 }
 
 /** Builds the client from its configuration. */
 export const make = (config: OnekeyConfig): OnekeyClientShape => {
-  const base = config.baseUrl.replace(/\/$/, "")
-  const signed = (method: "GET" | "POST", path: string, body?: unknown, idempotencyKey?: string) => {
-    const text = body === undefined ? "" : JSON.stringify(body)
-    const date = xDate(new Date())
-    return callHttp({
-      method,
-      url: base + path,
-      headers: {
-        "X-Login": config.login,
-        "X-Date": date,
-        Authorization: `D24 ${signOnekey(config.secretKey, date, config.login, text)}`,
-        "Content-Type": "application/json",
-        ...(idempotencyKey ? { "X-Idempotency-Key": idempotencyKey } : {}),
-      },
-      ...(body === undefined ? {} : { body: text }),
-      timeoutMs: config.timeoutMs ?? 10_000,
-      // Safe to retry: GETs, and POSTs that carry an idempotency key.
-      retries: method === "GET" || idempotencyKey ? config.retries ?? 2 : 0,
-      transient: (s) => s >= 500,
+  const base = config.baseUrl.replace(/\/+$/, "")
+  const now = config.now ?? (() => new Date())
+  const common = { timeoutMs: config.timeoutMs ?? 10_000, retries: config.retries ?? 2, backoffMs: config.backoffMs ?? 100, transient: transientStatus }
+
+  const signed = (method: "GET" | "POST", path: string, body?: object, idempotencyKey?: string) =>
+    Effect.suspend(() => {
+      // Signed over the exact text sent; a GET signs the empty string.
+      const text = body === undefined ? "" : JSON.stringify(body)
+      return callHttp({
+        method,
+        url: base + path,
+        headers: onekeyHeaders(config, now(), text, method === "POST" ? idempotencyKey ?? randomUUID() : undefined),
+        ...(body === undefined ? {} : { body: text }),
+        ...common,
+      })
     })
-  }
+
+  const path = (prefix: string, id: string | number) => `${prefix}/${encodeURIComponent(String(id))}`
+
   return {
     createDeposit: (body, key) => signed("POST", "/v3/deposits", body, key).pipe(Effect.flatMap(decode(depositResponse, "the deposit"))),
-    getDeposit: (id) => signed("GET", `/v3/deposits/${encodeURIComponent(String(id))}`).pipe(Effect.flatMap(decode(depositStatusResponse, "the deposit status"))),
+    getDeposit: (id) => signed("GET", path("/v3/deposits", id)).pipe(Effect.flatMap(decode(depositStatusResponse, `deposit ${id}`))),
     createRefund: (body, key) => signed("POST", "/v3/refunds", body, key).pipe(Effect.flatMap(decode(refundResponse, "the refund"))),
-    getRefund: (id) => signed("GET", `/v3/refunds/${encodeURIComponent(String(id))}`).pipe(Effect.flatMap(decode(refundStatusResponse, "the refund status"))),
-    banks: (country) => {
-      if (!config.readOnlyKey) return Effect.fail(paystateError("INVALID_INPUT", "Bank codes need the read-only key (readOnlyKey)."))
-      return callHttp({
-        method: "GET",
-        url: `${base}/v3/banks?country=${encodeURIComponent(country)}`,
-        headers: { Authorization: `Bearer ${config.readOnlyKey}` },
-        timeoutMs: config.timeoutMs ?? 10_000,
-        retries: config.retries ?? 2,
-        transient: (s) => s >= 500,
-      }).pipe(Effect.flatMap(decode(errorless, "the bank codes")))
-    },
+    getRefund: (id) => signed("GET", path("/v3/refunds", id)).pipe(Effect.flatMap(decode(refundStatusResponse, `refund ${id}`))),
+    banks: (country) =>
+      config.readOnlyKey
+        ? callHttp({
+            method: "GET",
+            url: `${base}/v3/banks?country=${encodeURIComponent(country)}`,
+            headers: { Authorization: `Bearer ${config.readOnlyKey}` },
+            ...common,
+          }).pipe(Effect.flatMap(decode(banksResponse, `the bank codes of ${country}`)))
+        : Effect.fail(paystateError("INVALID_INPUT", "Bank codes are read with the read-only key: configure readOnlyKey.")),
   }
 }
-
-const errorless = { safeParse: (v: unknown) => (Array.isArray(v) ? { success: true as const, data: v } : { success: false as const, error: undefined }) } as unknown as z.ZodType<readonly { code: number | string; name: string }[]>
 
 /** A layer providing the client. */
 export const layer = (config: OnekeyConfig): Layer.Layer<OnekeyClient> => Layer.succeed(OnekeyClient, make(config))

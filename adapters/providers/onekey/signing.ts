@@ -11,3 +11,12 @@ export const sameSignature = (a: string, b: string): boolean => {
   const y = Buffer.from(b)
   return x.length === y.length && timingSafeEqual(x, y)
 }
+
+/**
+ * A OneKey notification as a host's route receives it, for tests. OneKey signs none (the body only
+ * names a refund or deposit, which paystate then reads with the signed client), so this only frames it.
+ */
+export const signOnekeyWebhook = (body: { readonly refund_id: number | string } | { readonly deposit_id: number | string }): { headers: Record<string, string>; rawBody: string } => ({
+  headers: { "content-type": "application/json" },
+  rawBody: JSON.stringify(body),
+})
