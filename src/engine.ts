@@ -198,7 +198,7 @@ export const createEngine = (options: EngineOptions): Engine => {
       if (err.code === "PROVIDER_REJECTED" || err.code === "INVALID_INPUT") {
         const d = (err.details ?? {}) as Record<string, unknown>
         await applyOutcome(row, [{ type: "OP.FAILED", opId: row.opId, at: now(), code: String(d.code ?? err.code), message: err.message }])
-        throw paystateError("PROVIDER_REJECTED", err.message, { paymentId: row.paymentId, opId: row.opId, provider: err.details })
+        throw paystateError("PROVIDER_REJECTED", err.message, { paymentId: row.paymentId, opId: row.opId, ...(d.code !== undefined ? { code: d.code } : {}), provider: err.details })
       }
       const attempts = row.attempts
       const park = attempts >= maxAttempts

@@ -40,6 +40,9 @@ const main = async (argv: string[]): Promise<number> => {
       "webhook-key": { type: "string" },
       "time-zone": { type: "string" },
       cutoff: { type: "string" },
+      "tax-rate": { type: "string" },
+      "deposit-expiry-minutes": { type: "string" },
+      "card-partial-refunds": { type: "string" },
     },
   })
   const flags = values as Record<string, string | undefined>

@@ -11,6 +11,8 @@ import { onekey, onekeyMachine, ONEKEY_SANDBOX_DEFAULTS, startOnekeySandbox } fr
 import { demoOnekey } from "../../adapters/providers/onekey/demo.js"
 import { craftgate, craftgateMachine, CRAFTGATE_SANDBOX_DEFAULTS, startCraftgateSandbox } from "../../adapters/providers/craftgate/index.js"
 import { demoCraftgate } from "../../adapters/providers/craftgate/demo.js"
+import { demoKomoju, komoju, KOMOJU_SANDBOX_DEFAULTS, startKomojuSandbox } from "../../adapters/providers/komoju/index.js"
+import { komojuMachine } from "../../machines/komoju/index.js"
 
 const port = (flags: Record<string, string | undefined>) => (flags.port ? Number(flags.port) : undefined)
 
@@ -27,6 +29,21 @@ export interface CliProvider {
 
 /** Every provider the CLI can run, in demo order. */
 export const CLI_PROVIDERS: readonly CliProvider[] = [
+  {
+    name: "komoju",
+    machine: komojuMachine,
+    startSandbox: (flags) =>
+      startKomojuSandbox({
+        port: port(flags),
+        webhookUrl: flags["webhook-url"],
+        secretKey: flags["secret-key"] ?? process.env.KOMOJU_SECRET_KEY,
+        webhookSecret: flags["webhook-secret"] ?? process.env.KOMOJU_WEBHOOK_SECRET,
+        ...(flags["tax-rate"] ? { taxRatePercent: Number(flags["tax-rate"]) } : {}),
+      }),
+    // The client's baseUrl is the API root.
+    adapterFor: (sandbox) => komoju({ baseUrl: `${sandbox.url}/api/v1`, ...KOMOJU_SANDBOX_DEFAULTS }),
+    demo: demoKomoju,
+  },
   {
     name: "craftgate",
     machine: craftgateMachine,
@@ -53,6 +70,8 @@ export const CLI_PROVIDERS: readonly CliProvider[] = [
         login: flags.login ?? process.env.ONEKEY_LOGIN,
         secretKey: flags["secret-key"] ?? process.env.ONEKEY_SECRET_KEY,
         readOnlyKey: flags["read-only-key"] ?? process.env.ONEKEY_READ_ONLY_KEY,
+        ...(flags["deposit-expiry-minutes"] ? { depositExpiryMinutes: Number(flags["deposit-expiry-minutes"]) } : {}),
+        ...(flags["card-partial-refunds"] ? { cardPartialRefunds: flags["card-partial-refunds"] !== "false" } : {}),
       }),
     adapterFor: (sandbox) => onekey({ baseUrl: sandbox.url, ...ONEKEY_SANDBOX_DEFAULTS }),
     demo: demoOnekey,

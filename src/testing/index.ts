@@ -5,3 +5,6 @@
 export { fakeProvider, type FakeProvider, type FakeOutcome, type FakeMovement } from "./fake-provider.js"
 export { manualClock, type ManualClock } from "../clock.js"
 export { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js"
+export { signKomojuWebhook, DECLINED_CARD } from "../../adapters/providers/komoju/index.js"
+export { signOnekeyWebhook, onekeyNotification } from "../../adapters/providers/onekey/index.js"
+export { signCraftgateWebhook } from "../../adapters/providers/craftgate/index.js"
