@@ -118,6 +118,8 @@ export const createKomojuPolicy = (options: KomojuPolicyOptions = {}): PaymentPo
   // Seed 001 update: "Only a payment's description and metadata can be changed"; the UPDATE event carries nothing else.
   update: () => undefined,
   planRefund,
+  // A konbini paid in the last second may have a delayed webhook: KOMOJU decides whether it expired.
+  confirmExpiry: true,
   refundPollDelaysMs: options.refundPollDelaysMs ?? KOMOJU_REFUND_POLL_DELAYS_MS,
 })
 

@@ -51,9 +51,18 @@ export interface PaymentPolicy {
   readonly update?: (ctx: PaymentContext, event: OpEvent<"UPDATE">) => Refusal | undefined
   /** Decides how a refund of a captured payment is carried out. The ceiling is checked again after it. */
   readonly planRefund: (ctx: PaymentContext, event: RefundEvent) => RefundPlan
+  /**
+   * Ask the provider at the deadline instead of expiring on the engine's word alone: a customer who
+   * paid in the last second (webhook delayed) must not end `expired`. Needs the adapter to answer the
+   * `payment.status` effect.
+   */
+  readonly confirmExpiry?: boolean
   /** Delays (ms) after which a refund still in flight is looked up; after the last it is flagged for review. */
   readonly refundPollDelaysMs?: readonly number[]
 }
+
+/** How long to wait before asking again when the provider has not expired a payment past its deadline. */
+const EXPIRY_RECHECK_MS = 15 * 60_000
 
 const RANK: Record<PaymentStatus, number> = { pending: 0, authorized: 1, captured: 2, refunded: 2, cancelled: 3, expired: 3, failed: 3 }
 
@@ -135,6 +144,10 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
           ops: { ...ctx.ops, [e.opId]: opState(prior.op, failed ? "failed" : "succeeded", e.at, failed ? { code: e.code, message: e.message } : undefined) },
         }
         if (!failed && !e.payment) ctx = defaultOutcome(ctx, prior.op, e.at)
+        // The provider still shows the payment open after its deadline: believe it, and look again later.
+        if (prior.op === "payment.status" && (ctx.reported === "pending" || ctx.reported === "authorized") && ctx.deadline && Date.parse(e.at) >= Date.parse(ctx.deadline)) {
+          enqueue({ type: "timer", params: { timerId: "deadline", name: "deadline", at: new Date(Date.parse(e.at) + EXPIRY_RECHECK_MS).toISOString() } })
+        }
         if (failed && prior.op === "create") ctx = { ...ctx, reported: "failed" }
       }
       if (failed) {
@@ -228,7 +241,14 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
     const e = event as OpEvent<"TIMER">
     const ctx = context as MachineContext
     if (e.name === "deadline") {
-      if (ctx.reported === "pending" || ctx.reported === "authorized") enqueue.assign({ reported: "expired", updatedAt: e.at })
+      if (ctx.reported !== "pending" && ctx.reported !== "authorized") return
+      if (policy.confirmExpiry) {
+        const opId = `deadline:${e.at}`
+        enqueue.assign({ ops: { ...ctx.ops, [opId]: opState("payment.status", "requested", e.at) }, updatedAt: e.at })
+        enqueue({ type: "effect", params: { opId, op: "payment.status", payload: {} } })
+        return
+      }
+      enqueue.assign({ reported: "expired", updatedAt: e.at })
       return
     }
     if (e.name !== "poll") return

@@ -110,10 +110,20 @@ describe("refund requests", () => {
 })
 
 describe("deadline", () => {
-  test("an authorized payment with a deadline gets a durable timer and expires when it fires", () => {
+  test("at its deadline an authorized payment asks KOMOJU, and expires only on KOMOJU's word", () => {
     const a = at("konbini", "authorized", 1100, 0, "2020-06-12T14:59:59Z")
     expect(a.actions.find((x) => x.type === "timer")?.params).toMatchObject({ name: "deadline", at: "2020-06-12T14:59:59Z" })
-    expect(step(a.snap, { type: "TIMER", timerId: "deadline", name: "deadline" }).snap.value).toBe("expired")
+    const fired = step(a.snap, { type: "TIMER", timerId: "deadline", name: "deadline" })
+    expect(fired.snap.value).toBe("authorized")
+    const ask = effects(fired.actions)[0]!
+    expect(ask.op).toBe("payment.status")
+    expect(step(fired.snap, { type: "OP.SUCCEEDED", opId: ask.opId, payment: { status: "expired" } }).snap.value).toBe("expired")
+    const late = "2020-06-12T15:00:05.000Z"
+    const [still, again] = transition(komojuMachine, fired.snap, { type: "OP.SUCCEEDED", opId: ask.opId, payment: { status: "authorized" }, at: late } as PaymentEvent)
+    expect(still.value).toBe("authorized")
+    expect((again as unknown as MachineAction[]).find((x) => x.type === "timer")?.params).toMatchObject({ name: "deadline", at: "2020-06-12T15:15:05.000Z" })
+    // Paid in the last second, webhook delayed: KOMOJU says captured, so it is captured, not expired.
+    expect(step(fired.snap, { type: "OP.SUCCEEDED", opId: ask.opId, payment: { status: "captured", capturedAmount: 1100 } }).snap.value).toEqual({ captured: "unrefunded" })
     const paid = step(a.snap, { type: "PROVIDER.SYNC", payment: { status: "captured", capturedAmount: 1100 } })
     expect(paid.actions.some((x) => x.type === "cancelTimer")).toBe(true)
     expect(step(paid.snap, { type: "TIMER", timerId: "deadline", name: "deadline" }).snap.value).toEqual({ captured: "unrefunded" })
