@@ -8,12 +8,12 @@ import { createHash, randomBytes } from "node:crypto"
 import { Effect } from "effect"
 import type { MachineContext, PaymentEvent, PaymentInput } from "../machines/lifecycle/index.js"
 import { systemClock, type Clock } from "./clock.js"
-import { isPaystateError, paystateError, PaystateError } from "./errors.js"
+import { isPaystateError, paystateError } from "./errors.js"
 import { createInspector, type InspectFn } from "./inspect.js"
-import type { OutboxEffect, OutcomeEvents, PaymentUpdate, ProviderAdapter } from "./provider.js"
+import type { PaymentUpdate, ProviderAdapter } from "./provider.js"
 import { applyStep, startStep, toCommit, type StepResult } from "./step.js"
 import { StoreConflict, type OutboxRow, type Store, type StoredPayment } from "./store.js"
-import type { CreatePaymentCommand, HistoryEntry, PaymentView, PaystateEngine, RefundCommand, WebhookOutcome } from "./types.js"
+import type { CreatePaymentCommand, HistoryEntry, PaystateEngine, RefundCommand, WebhookOutcome } from "./types.js"
 import {
   cancelSchema,
   captureSchema,
@@ -25,6 +25,7 @@ import {
   updateSchema,
 } from "./validation.js"
 import { toView } from "./view.js"
+import { crashAt, createEffectRunner } from "./effects.js"
 
 /** Options of `createEngine`. */
 export interface EngineOptions {
@@ -54,10 +55,6 @@ export interface Engine extends PaystateEngine {
   readonly store: Store
 }
 
-/** Named crash points for crash tests: `PAYSTATE_CRASH_AT=after-outbox-write` kills the process there. */
-const crashAt = (point: string): void => {
-  if (process.env.PAYSTATE_CRASH_AT === point) process.kill(process.pid, "SIGKILL")
-}
 
 const hash = (...parts: string[]): string => createHash("sha256").update(parts.join("\u0000")).digest("base64url").slice(0, 22)
 const newId = (prefix: string, key?: string, scope = ""): string => `${prefix}_${key ? hash(scope, key) : randomBytes(16).toString("base64url").slice(0, 22)}`
@@ -151,77 +148,7 @@ export const createEngine = (options: EngineOptions): Engine => {
   const toRows = (commit: ReturnType<typeof toCommit>): OutboxRow[] =>
     (commit.outboxAdd ?? []).map((o) => ({ ...o, attempts: 1, state: "pending", lastError: null }))
 
-  const toEffect = (row: OutboxRow): OutboxEffect => ({
-    id: row.id,
-    paymentId: row.paymentId,
-    provider: row.provider,
-    opId: row.opId,
-    op: row.op,
-    payload: row.payload as OutboxEffect["payload"],
-    idempotencyKey: row.idempotencyKey,
-    attempt: row.attempts,
-    createdAt: row.createdAt,
-  })
-
-  const stamp = (events: OutcomeEvents): PaymentEvent[] => events.map((e) => ({ ...e, at: now() }) as PaymentEvent)
-
-  /** Feeds an effect's outcome back; the first event settles the outbox entry in the same commit. */
-  const applyOutcome = async (row: OutboxRow, events: PaymentEvent[]): Promise<OutboxRow[]> => {
-    const added: OutboxRow[] = []
-    if (events.length === 0) events = [{ type: "OP.SUCCEEDED", opId: row.opId, at: now() }]
-    for (const [i, event] of events.entries()) {
-      const r = await step(row.paymentId, event, { command: false, outboxDone: i === 0 ? [row.id] : [] })
-      added.push(...r.added)
-    }
-    return added
-  }
-
-  /**
-   * Runs one outbox entry. `reconcileFirst` is set when its outcome may already exist (recovery):
-   * the provider is asked before anything is sent again.
-   */
-  const runEffect = async (row: OutboxRow, reconcileFirst: boolean): Promise<OutboxRow[]> => {
-    const payment = await load(row.paymentId)
-    const adapter = adapterOf(payment.provider)
-    const ctx = payment.snapshot.context as unknown as MachineContext
-    const effect = toEffect(row)
-    try {
-      let events: OutcomeEvents | undefined
-      if (reconcileFirst) events = await Effect.runPromise(adapter.reconcile(effect, ctx))
-      if (events === undefined) {
-        events = await Effect.runPromise(adapter.execute(effect, ctx))
-        crashAt("after-provider-call")
-      }
-      return await applyOutcome(row, stamp(events))
-    } catch (e) {
-      const err = asPaystateError(e)
-      if (err.code === "PROVIDER_REJECTED" || err.code === "INVALID_INPUT") {
-        const d = (err.details ?? {}) as Record<string, unknown>
-        await applyOutcome(row, [{ type: "OP.FAILED", opId: row.opId, at: now(), code: String(d.code ?? err.code), message: err.message }])
-        throw paystateError("PROVIDER_REJECTED", err.message, { paymentId: row.paymentId, opId: row.opId, ...(d.code !== undefined ? { code: d.code } : {}), provider: err.details })
-      }
-      const attempts = row.attempts
-      const park = attempts >= maxAttempts
-      await store.releaseOutbox(row.id, { availableAt: later(retryBackoffMs * 2 ** Math.min(attempts - 1, 10)), lastError: err.message, park })
-      throw paystateError("PROVIDER_UNAVAILABLE", `${err.message} The ${row.op} is recorded and will be reconciled${park ? " by a person: it was parked after " + attempts + " attempts" : ""}.`, {
-        paymentId: row.paymentId,
-        opId: row.opId,
-        willRetry: !park,
-        provider: err.details,
-      }, true)
-    }
-  }
-
-  /** Runs the effects a command produced, then any effects their outcomes produced. */
-  const runAll = async (rows: OutboxRow[], reconcileFirst = false): Promise<void> => {
-    let queue = rows
-    while (queue.length > 0) {
-      const next: OutboxRow[] = []
-      for (const row of queue) next.push(...(await runEffect(row, reconcileFirst)))
-      queue = next
-      reconcileFirst = false
-    }
-  }
+  const { runAll, stamp } = createEffectRunner({ store, load, adapterOf, step, now, later, maxAttempts, retryBackoffMs })
 
   const initialized = store.init()
   initialized.catch(() => undefined)
@@ -458,6 +385,3 @@ export const createEngine = (options: EngineOptions): Engine => {
 
   return engine
 }
-
-const asPaystateError = (e: unknown): PaystateError =>
-  e instanceof PaystateError ? e : paystateError("PROVIDER_UNAVAILABLE", e instanceof Error ? e.message : String(e), undefined, true)
