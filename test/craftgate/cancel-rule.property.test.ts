@@ -1,73 +1,132 @@
 /**
- * Craftgate under random clocks, partial amounts and interleavings: a CANCEL happens only when the
- * rule allows it (same Istanbul day, no earlier partial refund), no transaction is refunded beyond its
- * paid price, and the engine's ledger matches the sandbox's.
+ * Craftgate through the engine against the sandbox, under random clocks, partial amounts and
+ * interleavings (WAITING refunds settled either way, webhooks, polls, dropped answers reconciled):
+ * a CANCEL happens only when seed 003's rule allows it, no transaction is refunded beyond its paid
+ * price, and once everything has settled the engine's ledger matches the money Craftgate moved.
  */
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { craftgate, CRAFTGATE_SANDBOX_DEFAULTS, sameDay, startCraftgateSandbox } from "../../adapters/providers/craftgate/index.js"
-import type { RunningSandbox } from "../../adapters/sandbox/kernel.js"
-import { memoryStore } from "../../adapters/stores/memory.js"
-import { manualClock } from "../../src/clock.js"
-import { createEngine } from "../../src/engine.js"
+import { sameDay } from "../../machines/craftgate/index.js"
+import { isPaystateError } from "../../src/errors.js"
+import type { PaymentView } from "../../src/types.js"
+import { card, startWorld, type World } from "./helpers.js"
 
-const RUNS = process.env.PAYSTATE_DEEP ? 1000 : 100
-const card = { cardHolderName: "A B", cardNumber: "5528790000000008", expireYear: "2044", expireMonth: "07", cvc: "000" }
+const RUNS = process.env.PAYSTATE_DEEP ? 1000 : 60
+const PRICES = [3000, 2000, 1500]
 
-let sandbox: RunningSandbox
+let world: World
 beforeAll(async () => {
-  sandbox = await startCraftgateSandbox()
+  world = await startWorld()
 })
-afterAll(async () => {
-  await sandbox.close()
-})
+afterAll(() => world.close())
 
 const action = fc.oneof(
-  fc.record({ kind: fc.constant("advance" as const), minutes: fc.integer({ min: 0, max: 36 * 60 }) }),
-  fc.record({ kind: fc.constant("partial" as const), tx: fc.nat(2), amount: fc.integer({ min: 1, max: 4000 }) }),
-  fc.record({ kind: fc.constant("full" as const) }),
+  { weight: 3, arbitrary: fc.record({ t: fc.constant("advance" as const), minutes: fc.integer({ min: 1, max: 30 * 60 }) }) },
+  { weight: 4, arbitrary: fc.record({ t: fc.constant("partial" as const), tx: fc.nat(2), amount: fc.option(fc.integer({ min: 1, max: 3200 }), { nil: undefined }) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("amount" as const), amount: fc.integer({ min: 1, max: 6600 }) }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant("full" as const) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant("next" as const), status: fc.constantFrom("WAITING", "FAILURE") }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant("settle" as const), pick: fc.nat(), ok: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("drop" as const), path: fc.constantFrom("/payment/v1/refunds", "/payment/v1/refund-transactions") }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("poll" as const) }) },
 )
 
-describe("Craftgate CANCEL rule and per-transaction ceilings", () => {
-  it("cancels only when allowed, never over-refunds a transaction, and agrees with the provider", async () => {
+/** WAITING refunds at the sandbox for a payment: transaction refund ids and CANCEL ids. */
+const waiting = async (providerRef: string) => {
+  const txs = (await world.api("GET", `/payment/v1/refund-transactions?paymentId=${providerRef}&status=WAITING`)).body.data.items as { id: number }[]
+  const cancels = ((await world.api("GET", `/payment/v1/refunds?paymentId=${providerRef}`)).body.data.items as { id: number | null; refundType: string; status: string }[]).filter(
+    (r) => r.refundType === "CANCEL" && r.status === "WAITING",
+  )
+  return [...txs.map((t) => `/_sandbox/refund-transactions/${t.id}`), ...cancels.map((c) => `/_sandbox/refunds/${c.id}`)]
+}
+
+const catchUp = async (paymentId: string) => {
+  world.clock.advance(13 * 3600_000)
+  await world.sandbox.kernel.setClock(world.clock.now())
+  await world.engine!.runDueTimers()
+  await world.engine!.recover()
+  await world.settle()
+}
+
+describe("Craftgate CANCEL rule, ceilings and ledger under interleavings", () => {
+  it("cancels only when allowed, never over-refunds a transaction, and agrees with Craftgate once settled", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 24 * 60 - 1 }), fc.array(action, { minLength: 1, maxLength: 8 }), async (startMinute, actions) => {
-        await fetch(`${sandbox.url}/_sandbox/reset`, { method: "POST" })
-        const start = new Date(Date.UTC(2026, 10, 23) + startMinute * 60_000)
-        const clock = manualClock(start)
-        await sandbox.kernel.setClock(start)
-        const engine = createEngine({ store: memoryStore(), providers: { craftgate: craftgate({ baseUrl: sandbox.url, ...CRAFTGATE_SANDBOX_DEFAULTS }) }, clock, backgroundIntervalMs: 0 })
-        const prices = [3000, 2000, 1500]
-        const p = await engine.payments.create({ provider: "craftgate", amount: 6500, currency: "TRY", card, items: prices.map((price, i) => ({ name: `i${i}`, price })) })
-        const txs = (p.details.transactions as { id: string }[]).map((t) => t.id)
-        for (const a of actions) {
-          if (a.kind === "advance") {
-            clock.advance(a.minutes * 60_000)
-            await sandbox.kernel.setClock(clock.now())
-            continue
+      fc.asyncProperty(fc.integer({ min: 0, max: 24 * 60 - 1 }), fc.array(action, { minLength: 1, maxLength: 10 }), async (startMinute, actions) => {
+        await world.settle()
+        await world.control("/_sandbox/reset")
+        await world.control("/_sandbox/webhook-url", { url: `${world.receiver.url}/webhooks/craftgate` })
+        world.engine = world.newEngine({ adapter: { timeoutMs: 1000 } })
+        const engine = world.engine
+        try {
+          await world.setTime(new Date(Date.parse("2026-11-23T00:00:00+03:00") + startMinute * 60_000).toISOString())
+          let p = await engine.payments.create({ provider: "craftgate", amount: 6500, currency: "TRY", card, items: PRICES.map((price, i) => ({ name: `item ${i}`, price })) })
+          const ref = p.providerRef!
+          const txs = (p.details.transactions as { id: string }[]).map((t) => t.id)
+          const paidAt = String(p.details.paidAt)
+
+          for (const a of actions) {
+            if (a.t === "advance") {
+              await world.setTime(new Date(world.clock.now().getTime() + a.minutes * 60_000).toISOString())
+            } else if (a.t === "next") {
+              await world.control("/_sandbox/refunds/next-status", { status: a.status })
+            } else if (a.t === "settle") {
+              const open = await waiting(ref)
+              if (open.length) await world.control(`${open[a.pick % open.length]}/${a.ok ? "succeed" : "fail"}`)
+              await world.settle()
+            } else if (a.t === "drop") {
+              await world.control("/_sandbox/faults", { path: a.path, method: "POST", mode: "drop_response", count: 1 })
+            } else if (a.t === "poll") {
+              await catchUp(p.id)
+            } else {
+              const before: PaymentView = await engine.payments.get(p.id)
+              const at = world.clock.now().toISOString()
+              const result = await engine.payments
+                .refund({ paymentId: p.id, ...(a.t === "partial" ? { paymentTransactionId: txs[a.tx], ...(a.amount ? { amount: a.amount } : {}) } : a.t === "amount" ? { amount: a.amount } : {}) })
+                .catch((e: unknown) => e)
+              if (result instanceof Error && !isPaystateError(result)) throw result
+              const after = await engine.payments.get(p.id)
+              const added = after.refunds.filter((r) => !before.refunds.some((b) => b.id === r.id) && !r.id.includes("~"))
+              for (const r of added) {
+                if (a.t === "partial") expect(r.kind).toBe("refund_tx")
+                if (r.kind === "cancel" || r.kind === "refund") {
+                  const allowed = before.refunds.every((b) => b.status === "failed") && sameDay(paidAt, at)
+                  expect(r.kind, `whole refund at ${at}, payment at ${paidAt}`).toBe(allowed ? "cancel" : "refund")
+                }
+              }
+            }
           }
-          const before = await engine.payments.get(p.id)
-          const result = await engine.payments
-            .refund({ paymentId: p.id, ...(a.kind === "partial" ? { amount: a.amount, paymentTransactionId: txs[a.tx] } : {}) })
-            .catch((e) => e)
-          if (a.kind === "full" && !(result instanceof Error)) {
-            const entry = result.refunds.at(-1)!
-            const allowed = before.refunds.every((r: { status: string }) => r.status === "failed") && sameDay(p.createdAt, clock.now())
-            expect(entry.kind === "cancel").toBe(allowed)
-            expect(entry.details.refundType).toBe(allowed ? "CANCEL" : "REFUND")
+
+          // Let everything settle: Craftgate finishes what is WAITING, paystate polls and reconciles.
+          for (let i = 0; i < 4; i++) {
+            for (const path of await waiting(ref)) await world.control(`${path}/succeed`)
+            await world.settle()
+            await catchUp(p.id)
           }
-          if (a.kind === "partial" && !(result instanceof Error)) expect(result.refunds.at(-1)!.kind).toBe("refund_tx")
+          p = await engine.payments.get(p.id)
+          expect(p.reservedAmount).toBe(0)
+          const { movements } = (await (await fetch(`${world.sandbox.url}/_sandbox/ledger`)).json()) as { movements: { type: string; amount: number; paymentId: string; paymentTransactionId?: number }[] }
+          const moved = movements.filter((m) => m.paymentId === ref && (m.type === "refund" || m.type === "cancel"))
+          expect(moved.reduce((s, m) => s + m.amount, 0)).toBe(p.refundedAmount)
+          const cancels = moved.filter((m) => m.type === "cancel")
+          expect(cancels.length).toBeLessThanOrEqual(1)
+          // A CANCEL takes everything and follows no partial refund: nothing else ever moved.
+          if (cancels.length) expect(moved).toHaveLength(1)
+          for (const [i, id] of txs.entries()) {
+            const onTx = moved.filter((m) => String(m.paymentTransactionId) === id).reduce((s, m) => s + m.amount, 0)
+            expect(onTx).toBeLessThanOrEqual(PRICES[i]!)
+          }
+          // Craftgate's own records: every CANCEL was made on the payment's Istanbul day, with no refund before it that did not fail.
+          const payment = (await world.api("GET", `/payment/v1/card-payments/${ref}`)).body.data
+          const records = (await world.api("GET", `/payment/v1/refunds?paymentId=${ref}`)).body.data.items as { id: number | null; refundType: string; createdDate: string; status: string }[]
+          const parts = (await world.api("GET", `/payment/v1/refund-transactions?paymentId=${ref}`)).body.data.items as { id: number; status: string }[]
+          for (const c of records.filter((r) => r.refundType === "CANCEL")) {
+            expect(c.createdDate.slice(0, 10)).toBe(String(payment.createdDate).slice(0, 10))
+            expect(parts.filter((t) => t.id < c.id!).every((t) => t.status === "FAILURE")).toBe(true)
+          }
+        } finally {
+          await world.settle()
+          await engine.close()
         }
-        const v = await engine.payments.get(p.id)
-        const ledger = (await (await fetch(`${sandbox.url}/_sandbox/ledger`)).json()) as { movements: { type: string; amount: number; paymentTransactionId?: number }[] }
-        const moved = ledger.movements.filter((m) => m.type !== "capture")
-        expect(moved.reduce((s, m) => s + m.amount, 0)).toBe(v.refundedAmount)
-        for (const [i, id] of txs.entries()) {
-          const onTx = moved.filter((m) => String(m.paymentTransactionId) === id).reduce((s, m) => s + m.amount, 0)
-          expect(onTx).toBeLessThanOrEqual(prices[i]!)
-        }
-        expect(v.refundedAmount).toBeLessThanOrEqual(6500)
-        await engine.close()
       }),
       { numRuns: RUNS },
     )

@@ -1,106 +1,117 @@
 /**
- * The Craftgate client: an Effect service for card payments, post-auth, refunds and transaction
- * refunds, with the `x-api-key` / `x-rnd-key` / `x-auth-version` / `x-signature` headers of every call.
- * Craftgate has no idempotency key, so POSTs are never retried blindly: a lost answer is looked up by
- * its `conversationId` first.
+ * The Craftgate client: an Effect service mirroring the payment API paystate uses (card payments,
+ * post-auth, refunds, transaction refunds, and the searches that find an earlier attempt). Every call
+ * carries `x-api-key`, `x-rnd-key`, `x-auth-version` and `x-signature` over the exact URL and body.
+ *
+ * Craftgate documents no idempotency key, so a POST is never re-sent by the client: a timeout or a
+ * 5xx on a POST surfaces as PROVIDER_UNAVAILABLE and the engine reconciles (looks the attempt up by
+ * its `conversationId`) before anything is sent again. GETs retry on timeouts and 5xx.
  */
-import { randomBytes } from "node:crypto"
 import { Context, Effect, Layer } from "effect"
 import type { z } from "zod"
-import { paystateError, type PaystateError } from "../../../src/errors.js"
+import type { PaystateError } from "../../../src/errors.js"
 import { callHttp, type HttpReply } from "../http.js"
-import { signCraftgateRequest } from "./signing.js"
-import { cardPayment, errorEnvelope, paymentRefund, searchOf, transactionRefund } from "./wire.js"
+import { rejection, unreadable } from "./errors.js"
+import { craftgateHeaders } from "./signing.js"
+import {
+  cardPayment,
+  pageOf,
+  paymentRefund,
+  transactionRefund,
+  type CardPayment,
+  type CreateCardPaymentBody,
+  type PaymentRefund,
+  type PostAuthBody,
+  type RefundPaymentBody,
+  type RefundSearch,
+  type RefundTransactionBody,
+  type TransactionRefund,
+} from "./wire.js"
 
 /** Client configuration. */
 export interface CraftgateConfig {
-  /** e.g. https://sandbox-api.craftgate.io, or a local sandbox URL. */
+  /** API root: `https://api.craftgate.io`, `https://sandbox-api.craftgate.io`, or a local sandbox URL. */
   readonly baseUrl: string
   readonly apiKey: string
   readonly secretKey: string
-  /** Per-attempt timeout (ms). Default 10 s. */
+  /** Per-attempt timeout (ms). Default 30 000 (card payments wait on the bank). */
   readonly timeoutMs?: number
   /** Extra attempts for GETs on timeouts and 5xx. Default 2. POSTs get none. */
   readonly retries?: number
+  /** First retry delay (ms), doubled with jitter. Default 100. */
+  readonly backoffMs?: number
 }
 
-type CardPayment = z.infer<typeof cardPayment>
-type PaymentRefund = z.infer<typeof paymentRefund>
-type TransactionRefund = z.infer<typeof transactionRefund>
-
-/** The client's operations; bodies are the JSON Craftgate documents, amounts in major units. */
+/** The client's operations; bodies are Craftgate's JSON, amounts in major units. */
 export interface CraftgateClientShape {
-  readonly createCardPayment: (body: Record<string, unknown>) => Effect.Effect<CardPayment, PaystateError>
+  readonly createCardPayment: (body: CreateCardPaymentBody) => Effect.Effect<CardPayment, PaystateError>
   readonly retrieveCardPayment: (id: string | number) => Effect.Effect<CardPayment, PaystateError>
-  readonly searchCardPayments: (conversationId: string) => Effect.Effect<readonly CardPayment[], PaystateError>
-  readonly postAuth: (id: string | number, body: Record<string, unknown>) => Effect.Effect<CardPayment, PaystateError>
-  readonly refundPayment: (body: Record<string, unknown>) => Effect.Effect<PaymentRefund, PaystateError>
+  /** `GET /payment-reporting/v1/payments?conversationId=…`: payments made with a conversationId. */
+  readonly searchPayments: (q: { conversationId: string }) => Effect.Effect<readonly { id: number }[], PaystateError>
+  readonly postAuth: (id: string | number, body: PostAuthBody) => Effect.Effect<CardPayment, PaystateError>
+  readonly refundPayment: (body: RefundPaymentBody) => Effect.Effect<PaymentRefund, PaystateError>
   readonly retrieveRefund: (id: string | number) => Effect.Effect<PaymentRefund, PaystateError>
-  readonly searchRefunds: (q: { conversationId?: string; paymentId?: string }) => Effect.Effect<readonly PaymentRefund[], PaystateError>
-  readonly refundTransaction: (body: Record<string, unknown>) => Effect.Effect<TransactionRefund, PaystateError>
+  /** `GET /payment/v1/refunds?conversationId=…&paymentId=…`. */
+  readonly searchRefunds: (q: RefundSearch) => Effect.Effect<readonly PaymentRefund[], PaystateError>
+  readonly refundTransaction: (body: RefundTransactionBody) => Effect.Effect<TransactionRefund, PaystateError>
   readonly retrieveTransactionRefund: (id: string | number) => Effect.Effect<TransactionRefund, PaystateError>
-  readonly searchTransactionRefunds: (q: { conversationId?: string; paymentId?: string }) => Effect.Effect<readonly TransactionRefund[], PaystateError>
+  /** `GET /payment/v1/refund-transactions?conversationId=…&paymentId=…&paymentTransactionId=…`. */
+  readonly searchTransactionRefunds: (q: RefundSearch) => Effect.Effect<readonly TransactionRefund[], PaystateError>
 }
 
 /** The Craftgate client service. */
 export class CraftgateClient extends Context.Service<CraftgateClient, CraftgateClientShape>()("paystate/providers/CraftgateClient") {}
 
-const decode = <T>(schema: z.ZodType<T>, what: string) => (reply: HttpReply): Effect.Effect<T, PaystateError> => {
-  const body = reply.json as { data?: unknown } | undefined
-  if (reply.status >= 200 && reply.status < 300) {
-    const parsed = schema.safeParse(body?.data)
-    return parsed.success ? Effect.succeed(parsed.data) : Effect.fail(paystateError("PROVIDER_UNAVAILABLE", `Craftgate answered ${what} with an unexpected body`, { body: reply.json ?? reply.text }, true))
+/** Reads `{data}` on 2xx; maps `{errors}` on 4xx to a definite refusal. */
+const decode =
+  <T>(schema: z.ZodType<T>, what: string) =>
+  (reply: HttpReply): Effect.Effect<T, PaystateError> => {
+    if (reply.status >= 200 && reply.status < 300) {
+      const parsed = schema.safeParse((reply.json as { data?: unknown } | undefined)?.data)
+      return parsed.success ? Effect.succeed(parsed.data) : Effect.fail(unreadable(reply, what, parsed.error.issues))
+    }
+    return Effect.fail(reply.status >= 400 && reply.status < 500 ? rejection(reply, what) : unreadable(reply, what))
   }
-  const e = errorEnvelope.safeParse(reply.json)
-  return Effect.fail(
-    paystateError("PROVIDER_REJECTED", `Craftgate refused ${what}: ${e.success ? `${e.data.errors.errorCode} ${e.data.errors.errorDescription ?? ""}`.trim() : `HTTP ${reply.status}`}`, {
-      status: reply.status,
-      code: e.success ? e.data.errors.errorCode : String(reply.status),
-      description: e.success ? e.data.errors.errorDescription : reply.text,
-      group: e.success ? e.data.errors.errorGroup : undefined,
-    }),
-  )
+
+const query = (q: object): string => {
+  const p = new URLSearchParams()
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== "") p.set(k, String(v))
+  return p.size ? `?${p}` : ""
 }
 
 /** Builds the client. */
 export const make = (config: CraftgateConfig): CraftgateClientShape => {
-  const base = config.baseUrl.replace(/\/$/, "")
-  const call = (method: "GET" | "POST", path: string, body?: unknown) => {
+  const base = config.baseUrl.replace(/\/+$/, "")
+  const call = (method: "GET" | "POST", path: string, body?: object) => {
     const url = base + path
+    // The body is serialised once: the same bytes are signed and sent.
     const text = body === undefined ? "" : JSON.stringify(body)
-    const rnd = randomBytes(12).toString("hex")
     return callHttp({
       method,
       url,
-      headers: {
-        "x-api-key": config.apiKey,
-        "x-rnd-key": rnd,
-        "x-auth-version": "v1",
-        "x-signature": signCraftgateRequest(url, config.apiKey, config.secretKey, rnd, text),
-        "Content-Type": "application/json",
-      },
+      headers: craftgateHeaders(url, text, config),
       ...(body === undefined ? {} : { body: text }),
-      timeoutMs: config.timeoutMs ?? 10_000,
-      retries: method === "GET" ? config.retries ?? 2 : 0,
-      transient: (s) => s >= 500,
+      timeoutMs: config.timeoutMs ?? 30_000,
+      retries: method === "GET" ? (config.retries ?? 2) : 0,
+      backoffMs: config.backoffMs ?? 100,
+      transient: (status) => status >= 500,
     })
   }
-  const qs = (q: Record<string, string | undefined>) => {
-    const p = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined))
-    return p.size ? `?${p}` : ""
-  }
-  const items = <T>(schema: z.ZodType<T>) => searchOf(schema).transform((s) => s.items as T[])
+  const get = <T>(path: string, schema: z.ZodType<T>, what: string) => call("GET", path).pipe(Effect.flatMap(decode(schema, what)))
+  const post = <T>(path: string, body: object, schema: z.ZodType<T>, what: string) => call("POST", path, body).pipe(Effect.flatMap(decode(schema, what)))
+  const items = <T extends z.ZodType>(schema: T) => pageOf(schema).transform((p) => p.items as z.infer<T>[])
+  const id = (v: string | number) => encodeURIComponent(String(v))
   return {
-    createCardPayment: (b) => call("POST", "/payment/v1/card-payments", b).pipe(Effect.flatMap(decode(cardPayment, "the card payment"))),
-    retrieveCardPayment: (id) => call("GET", `/payment/v1/card-payments/${id}`).pipe(Effect.flatMap(decode(cardPayment, "the card payment"))),
-    searchCardPayments: (conversationId) => call("GET", `/payment/v1/card-payments${qs({ conversationId })}`).pipe(Effect.flatMap(decode(items(cardPayment), "the payment search"))),
-    postAuth: (id, b) => call("POST", `/payment/v1/card-payments/${id}/post-auth`, b).pipe(Effect.flatMap(decode(cardPayment, "the post-auth"))),
-    refundPayment: (b) => call("POST", "/payment/v1/refunds", b).pipe(Effect.flatMap(decode(paymentRefund, "the refund"))),
-    retrieveRefund: (id) => call("GET", `/payment/v1/refunds/${id}`).pipe(Effect.flatMap(decode(paymentRefund, "the refund"))),
-    searchRefunds: (q) => call("GET", `/payment/v1/refunds${qs(q)}`).pipe(Effect.flatMap(decode(items(paymentRefund), "the refund search"))),
-    refundTransaction: (b) => call("POST", "/payment/v1/refund-transactions", b).pipe(Effect.flatMap(decode(transactionRefund, "the transaction refund"))),
-    retrieveTransactionRefund: (id) => call("GET", `/payment/v1/refund-transactions/${id}`).pipe(Effect.flatMap(decode(transactionRefund, "the transaction refund"))),
-    searchTransactionRefunds: (q) => call("GET", `/payment/v1/refund-transactions${qs(q)}`).pipe(Effect.flatMap(decode(items(transactionRefund), "the transaction refund search"))),
+    createCardPayment: (b) => post("/payment/v1/card-payments", b, cardPayment, "the card payment"),
+    retrieveCardPayment: (pid) => get(`/payment/v1/card-payments/${id(pid)}`, cardPayment, `card payment ${pid}`),
+    searchPayments: (q) => get(`/payment-reporting/v1/payments${query(q)}`, items(cardPayment.pick({ id: true }).loose()), "the payment search"),
+    postAuth: (pid, b) => post(`/payment/v1/card-payments/${id(pid)}/post-auth`, b, cardPayment, `the post-auth of payment ${pid}`),
+    refundPayment: (b) => post("/payment/v1/refunds", b, paymentRefund, `the refund of payment ${b.paymentId}`),
+    retrieveRefund: (rid) => get(`/payment/v1/refunds/${id(rid)}`, paymentRefund, `refund ${rid}`),
+    searchRefunds: (q) => get(`/payment/v1/refunds${query(q)}`, items(paymentRefund), "the refund search"),
+    refundTransaction: (b) => post("/payment/v1/refund-transactions", b, transactionRefund, `the refund of payment transaction ${b.paymentTransactionId}`),
+    retrieveTransactionRefund: (rid) => get(`/payment/v1/refund-transactions/${id(rid)}`, transactionRefund, `transaction refund ${rid}`),
+    searchTransactionRefunds: (q) => get(`/payment/v1/refund-transactions${query(q)}`, items(transactionRefund), "the transaction refund search"),
   }
 }
 

@@ -1,6 +1,54 @@
-/** Craftgate: adapter, Effect client, sandbox, signers. */
+/**
+ * Craftgate for paystate: the adapter (`craftgate(config)`), the Effect client (`CraftgateClient`),
+ * the sandbox (`startCraftgateSandbox`), the signers (`signCraftgateWebhook` for test webhooks) and
+ * the demo journey.
+ */
 export { craftgate, type CraftgateAdapterConfig } from "./adapter.js"
 export { CraftgateClient, layer, make, type CraftgateConfig, type CraftgateClientShape } from "./client.js"
-export { startCraftgateSandbox, CRAFTGATE_SANDBOX_DEFAULTS, type CraftgateSandboxOptions } from "./sandbox.js"
-export { signCraftgateRequest, signCraftgateWebhook } from "./signing.js"
-export { craftgateMachine, createCraftgateMachine, craftgatePolicy, businessDay, sameDay, type DayRule } from "../../../machines/craftgate/index.js"
+export { craftgateErrorReason, isCraftgateRejection, type CraftgateErrorDetails, type CraftgateErrorReason } from "./errors.js"
+export { craftgateCreateSchema, craftgateRefundSchema } from "./inputs.js"
+export { ours as parseConversationId, paymentState, refundReports, transactionReports } from "./reports.js"
+export { startCraftgateSandbox, CRAFTGATE_SANDBOX_DEFAULTS, type CraftgateSandboxOptions, type RunningCraftgateSandbox } from "./sandbox.js"
+export { CRAFTGATE_DECLINED_CARD_SUFFIX } from "./sandbox-book.js"
+export {
+  signCraftgateRequest,
+  signCraftgateWebhook,
+  craftgateWebhookSignature,
+  craftgateHeaders,
+  DEFAULT_WEBHOOK_SIGNATURE_HEADER,
+  type CraftgateWebhookFields,
+} from "./signing.js"
+export { parseWebhook } from "./webhooks.js"
+export {
+  CRAFTGATE_CURRENCIES,
+  REFUND_STATUSES,
+  craftgateInstant,
+  craftgateDate,
+  ledgerStatus,
+  type CardPayment,
+  type PaymentRefund,
+  type TransactionRefund,
+  type CraftgateWebhook,
+  type CraftgateRefundStatus,
+  type CreateCardPaymentBody,
+  type PostAuthBody,
+  type RefundPaymentBody,
+  type RefundTransactionBody,
+  type RefundSearch,
+} from "./wire.js"
+export {
+  craftgateMachine,
+  craftgatePolicy,
+  createCraftgateMachine,
+  createCraftgatePolicy,
+  businessDay,
+  sameDay,
+  checkDayRule,
+  wholeRefundType,
+  transactionsLeft,
+  CRAFTGATE_POLL_DELAYS_MS,
+  DEFAULT_DAY_RULE,
+  type DayRule,
+  type CraftgatePolicyOptions,
+} from "../../../machines/craftgate/index.js"
+export { demoCraftgate } from "./demo.js"
