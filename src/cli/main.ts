@@ -40,6 +40,8 @@ const main = async (argv: string[]): Promise<number> => {
       "webhook-key": { type: "string" },
       "time-zone": { type: "string" },
       cutoff: { type: "string" },
+      "day-cutoff": { type: "string" },
+      "webhook-signature-header": { type: "string" },
       "tax-rate": { type: "string" },
       "deposit-expiry-minutes": { type: "string" },
       "card-partial-refunds": { type: "string" },

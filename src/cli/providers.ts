@@ -9,7 +9,7 @@ import type { ProviderAdapter } from "../provider.js"
 import type { DemoContext } from "./demo-context.js"
 import { onekey, onekeyMachine, ONEKEY_SANDBOX_DEFAULTS, startOnekeySandbox } from "../../adapters/providers/onekey/index.js"
 import { demoOnekey } from "../../adapters/providers/onekey/demo.js"
-import { craftgate, craftgateMachine, CRAFTGATE_SANDBOX_DEFAULTS, startCraftgateSandbox } from "../../adapters/providers/craftgate/index.js"
+import { craftgate, craftgateMachine, CRAFTGATE_SANDBOX_DEFAULTS, startCraftgateSandbox, type RunningCraftgateSandbox } from "../../adapters/providers/craftgate/index.js"
 import { demoCraftgate } from "../../adapters/providers/craftgate/demo.js"
 import { demoKomoju, komoju, KOMOJU_SANDBOX_DEFAULTS, startKomojuSandbox } from "../../adapters/providers/komoju/index.js"
 import { komojuMachine } from "../../machines/komoju/index.js"
@@ -54,10 +54,16 @@ export const CLI_PROVIDERS: readonly CliProvider[] = [
         apiKey: flags["api-key"] ?? process.env.CRAFTGATE_API_KEY,
         secretKey: flags["secret-key"] ?? process.env.CRAFTGATE_SECRET_KEY,
         webhookKey: flags["webhook-key"] ?? process.env.CRAFTGATE_WEBHOOK_KEY,
+        webhookSignatureHeader: flags["webhook-signature-header"],
         timeZone: flags["time-zone"],
-        cutoff: flags.cutoff,
+        cutoff: flags.cutoff ?? flags["day-cutoff"],
       }),
-    adapterFor: (sandbox) => craftgate({ baseUrl: sandbox.url, ...CRAFTGATE_SANDBOX_DEFAULTS }),
+    // The adapter takes the running sandbox's own credentials and day rule, so the two always agree.
+    adapterFor: (sandbox) => {
+      const s = sandbox as RunningCraftgateSandbox
+      if (!s.credentials) return craftgate({ baseUrl: s.url, ...CRAFTGATE_SANDBOX_DEFAULTS })
+      return craftgate({ baseUrl: s.url, ...s.credentials, timeZone: s.dayRule.timeZone, dayCutoff: s.dayRule.cutoff })
+    },
     demo: demoCraftgate,
   },
   {
