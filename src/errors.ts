@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   "WEBHOOK_REJECTED",
   "UNKNOWN_PROVIDER",
   "ENGINE_CLOSED",
+  "CARD_DATA_UNAVAILABLE",
+  "REVIEW_ITEM_NOT_FOUND",
 ] as const
 
 /** One of the stable error codes. */

@@ -25,6 +25,49 @@ export interface OutboxEffect {
   /** 1 for the first attempt; recovery and retries count up. */
   readonly attempt: number
   readonly createdAt: string
+  /**
+   * Card data for this effect (card number, CVV, e-money password), held in the memory of the process
+   * that took the command and never written anywhere. Absent after a restart or in another process:
+   * an adapter that needs it and finds none fails the effect with `CARD_DATA_UNAVAILABLE`.
+   */
+  readonly secret?: Details
+}
+
+/**
+ * What a lookup learned about an effect whose outcome was unknown (a crash, a timeout, a dropped
+ * answer). This is the one rule every adapter follows: **a lookup is not the operation**.
+ * - `answered`: the provider's own answer to the operation, found by identity (its id, our
+ *   idempotency key / conversationId, or an idempotent replay of the same request). It may be a
+ *   success or a definite refusal (`OP.FAILED`): only an answer to the operation itself fails it.
+ * - `notPerformed`: the provider says authoritatively that it never saw the operation; the engine
+ *   sends it again with the same idempotency key and the same bytes.
+ * - `unknown`: the lookup could not tell (it failed, timed out, answered 4xx/5xx, or its answer is
+ *   ambiguous); the engine asks again later with backoff and never fails the operation for it.
+ * An error raised by `reconcile` is read as `unknown`.
+ */
+export type Reconciliation =
+  | { readonly kind: "answered"; readonly events: OutcomeEvents }
+  | { readonly kind: "notPerformed" }
+  | { readonly kind: "unknown"; readonly reason: string }
+
+/** The provider answered the operation: apply these events. */
+export const answered = (events: OutcomeEvents): Reconciliation => ({ kind: "answered", events })
+/** The provider never saw the operation: safe to send again with the same key and bytes. */
+export const notPerformed: Reconciliation = { kind: "notPerformed" }
+/** The lookup could not tell; ask again later. */
+export const cannotTell = (reason: string): Reconciliation => ({ kind: "unknown", reason })
+
+/**
+ * Names of fields that need care, per provider, kept beside its wire schemas. Matched by key name
+ * anywhere in a payload (case-insensitive).
+ */
+export interface SensitiveFields {
+  /** Never leave memory (card number, CVV, passwords, prepaid numbers): removed from anything stored or shown. */
+  readonly secret: readonly string[]
+  /** Stored because a retry needs them (bank account numbers, holder names), masked wherever shown. */
+  readonly masked: readonly string[]
+  /** Personal data (e-mail, phone) masked in inspector events and logs. */
+  readonly personal: readonly string[]
 }
 
 /** A webhook or notification as the host received it: the raw bytes matter for signatures. */
@@ -73,13 +116,15 @@ export interface ProviderAdapter {
   readonly execute: (effect: OutboxEffect, payment: MachineContext) => Effect.Effect<OutcomeEvents, PaystateError>
   /**
    * Finds out what became of an effect whose outcome is unknown (a crash, a timeout, a dropped
-   * response) without repeating it. `undefined` means the provider never saw it: safe to send again.
+   * response) without repeating it: see `Reconciliation`. Errors count as `unknown`.
    */
-  readonly reconcile: (effect: OutboxEffect, payment: MachineContext) => Effect.Effect<OutcomeEvents | undefined, PaystateError>
+  readonly reconcile: (effect: OutboxEffect, payment: MachineContext) => Effect.Effect<Reconciliation, PaystateError>
   /** Verifies a webhook and translates it (fetching from the provider where the body is not trusted). */
   readonly webhook: (request: WebhookRequest) => Effect.Effect<WebhookResult, PaystateError>
   /** Reads the payment's current state at the provider, for `payments.sync`. */
   readonly fetch?: (payment: MachineContext) => Effect.Effect<OutcomeEvents, PaystateError>
+  /** Fields of this provider's payloads that are secret, masked or personal (see `SensitiveFields`). */
+  readonly sensitive?: SensitiveFields
 }
 
 /** The validated, provider-specific part of a create command, turned into machine input. */
@@ -88,7 +133,9 @@ export interface ProviderCreate {
   readonly amount: number
   readonly method?: string | null
   readonly deadline?: string | null
-  /** The payload the create effect sends. */
+  /** The payload the create effect sends, without card data: it is stored and journaled. */
   readonly request: Details
+  /** Card data the create effect needs, kept in memory only (see `OutboxEffect.secret`). */
+  readonly secret?: Details
   readonly details?: Details
 }

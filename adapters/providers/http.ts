@@ -7,6 +7,26 @@ import { Context, Duration, Effect, Layer, Schedule } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import { paystateError, type PaystateError } from "../../src/errors.js"
 
+/**
+ * Serialises a request body canonically: object keys sorted at every depth, `undefined` dropped. A
+ * body rebuilt from a stored payload (whose key order a `jsonb` column does not keep) is then byte
+ * for byte the first attempt's, so a provider's idempotency check sees the same request on a retry.
+ */
+export const canonicalJson = (value: unknown): string => JSON.stringify(sortKeys(value))
+
+const sortKeys = (v: unknown): unknown => {
+  if (Array.isArray(v)) return v.map(sortKeys)
+  if (v !== null && typeof v === "object" && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)) {
+    const out: Record<string, unknown> = {}
+    for (const k of Object.keys(v).sort()) {
+      const x = (v as Record<string, unknown>)[k]
+      if (x !== undefined) out[k] = sortKeys(x)
+    }
+    return out
+  }
+  return v
+}
+
 /** A provider's answer, before the client maps it to a typed result or error. */
 export interface HttpReply {
   readonly status: number

@@ -10,11 +10,18 @@ import { sqlStore, type Queryable, type SqlDriver } from "./sql/core.js"
 export interface PostgresStoreOptions {
   readonly connectionString?: string
   readonly pool?: pg.PoolConfig
+  /**
+   * A PostgreSQL schema to keep paystate's tables in (created on `init`); default: the connection's
+   * search path (usually `public`). Lets several apps, or isolated test runs, share one database.
+   */
+  readonly schema?: string
 }
 
 /** Creates the PostgreSQL store. */
 export const postgresStore = (options: PostgresStoreOptions = {}): Store => {
-  const pool = new pg.Pool({ connectionString: options.connectionString, max: 10, ...options.pool })
+  const schema = options.schema
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TypeError(`postgresStore: schema "${schema}" must be a lower-case SQL identifier.`)
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: 10, ...options.pool, ...(schema ? { options: `-c search_path=${schema}` } : {}) })
   const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
     query: async (sql, params) => {
       const r = await c.query(sql, params as unknown[])
@@ -40,5 +47,8 @@ export const postgresStore = (options: PostgresStoreOptions = {}): Store => {
     },
     close: () => pool.end(),
   }
-  return sqlStore(driver)
+  const store = sqlStore(driver)
+  if (!schema) return store
+  let ready: Promise<void> | undefined
+  return { ...store, init: () => (ready ??= driver.query(`create schema if not exists ${schema}`, []).then(() => store.init())) }
 }
