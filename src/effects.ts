@@ -1,12 +1,22 @@
 /**
- * Runs outbox effects through provider adapters and feeds their outcomes back as events. A definite
- * refusal becomes OP.FAILED; an unknown outcome leaves the entry in the outbox with a backoff (parked
- * after the last attempt) so that recovery reconciles it before anything is sent again.
+ * Runs outbox effects through provider adapters and feeds their outcomes back as events.
+ *
+ * The rules, in one place:
+ * - Only a definite answer to the operation itself fails it (`PROVIDER_REJECTED`, `INVALID_INPUT`,
+ *   `CARD_DATA_UNAVAILABLE` from `execute`, or an `OP.FAILED` the provider's own answer implies).
+ * - A lookup is not the operation: `reconcile` answers `answered`, `notPerformed` or `unknown`, and an
+ *   error of the lookup is `unknown`. Only `notPerformed` lets the effect be sent again (same key,
+ *   same bytes: the payload is stored and bodies are serialised canonically).
+ * - An unknown outcome keeps the effect in the outbox with a capped backoff (doubling up to
+ *   `maxBackoffMs`) for a retry window in time (`retryWindowMs`); after the window the effect is parked
+ *   and its refund flagged for review, its amount still reserved. Nothing is parked for a count.
+ * - Once the provider has answered, its answer is applied whatever it takes: a lost version race on
+ *   the outcome commit is retried, never reported as the provider being unavailable.
  */
 import { Effect } from "effect"
 import type { MachineContext, PaymentEvent } from "../machines/lifecycle/index.js"
 import { paystateError, PaystateError } from "./errors.js"
-import type { OutboxEffect, OutcomeEvents, ProviderAdapter } from "./provider.js"
+import type { OutboxEffect, OutcomeEvents, ProviderAdapter, Reconciliation } from "./provider.js"
 import type { OutboxRow, Store, StoredPayment } from "./store.js"
 
 /** Named crash points for crash tests: `PAYSTATE_CRASH_AT=after-outbox-write` kills the process there. */
@@ -17,32 +27,55 @@ export const crashAt = (point: string): void => {
 const asPaystateError = (e: unknown): PaystateError =>
   e instanceof PaystateError ? e : paystateError("PROVIDER_UNAVAILABLE", e instanceof Error ? e.message : String(e), undefined, true)
 
+/** Error codes that are a definite answer to the operation: it is recorded as failed. */
+const DEFINITE: readonly string[] = ["PROVIDER_REJECTED", "INVALID_INPUT", "CARD_DATA_UNAVAILABLE"]
+
 /** What the runner needs from the engine. */
 export interface EffectRunnerDeps {
   readonly store: Store
   readonly load: (paymentId: string) => Promise<StoredPayment>
   readonly adapterOf: (provider: string) => ProviderAdapter
   /** Applies an event to a payment and commits it; returns the outbox rows the step added. */
-  readonly step: (paymentId: string, event: PaymentEvent, opts: { command: boolean; outboxDone?: readonly string[] }) => Promise<{ added: OutboxRow[] }>
+  readonly step: (paymentId: string, event: PaymentEvent, opts: { command: boolean; outboxDone?: readonly string[]; persistent?: boolean }) => Promise<{ added: OutboxRow[] }>
   readonly now: () => string
   readonly later: (ms: number) => string
-  readonly maxAttempts: number
+  /** First delay before an unknown outcome is looked up again; doubles per attempt. */
   readonly retryBackoffMs: number
+  /** The longest delay between two attempts. */
+  readonly maxBackoffMs: number
+  /** How long an unknown outcome is retried before a person is asked to look. */
+  readonly retryWindowMs: number
+  /** Card data held in memory for an effect, if this process still has it. */
+  readonly secretOf: (effectId: string) => OutboxEffect["secret"]
+  /** Forgets an effect's card data once its outcome is known. */
+  readonly forgetSecret: (effectId: string) => void
 }
 
+/** What one attempt learned. */
+type Attempt =
+  | { readonly kind: "answered"; readonly events: OutcomeEvents }
+  | { readonly kind: "refused"; readonly error: PaystateError }
+  | { readonly kind: "unknown"; readonly error: PaystateError }
+
 /** Builds the effect runner over the engine's step. */
-export const createEffectRunner = ({ store, load, adapterOf, step, now, later, maxAttempts, retryBackoffMs }: EffectRunnerDeps) => {
-  const toEffect = (row: OutboxRow): OutboxEffect => ({
-    id: row.id,
-    paymentId: row.paymentId,
-    provider: row.provider,
-    opId: row.opId,
-    op: row.op,
-    payload: row.payload as OutboxEffect["payload"],
-    idempotencyKey: row.idempotencyKey,
-    attempt: row.attempts,
-    createdAt: row.createdAt,
-  })
+export const createEffectRunner = (deps: EffectRunnerDeps) => {
+  const { store, load, adapterOf, step, now, later } = deps
+
+  const toEffect = (row: OutboxRow): OutboxEffect => {
+    const secret = deps.secretOf(row.id)
+    return {
+      id: row.id,
+      paymentId: row.paymentId,
+      provider: row.provider,
+      opId: row.opId,
+      op: row.op,
+      payload: row.payload as OutboxEffect["payload"],
+      idempotencyKey: row.idempotencyKey,
+      attempt: row.attempts,
+      createdAt: row.createdAt,
+      ...(secret ? { secret } : {}),
+    }
+  }
 
   const stamp = (events: OutcomeEvents): PaymentEvent[] => events.map((e) => ({ ...e, at: now() }) as PaymentEvent)
 
@@ -51,11 +84,32 @@ export const createEffectRunner = ({ store, load, adapterOf, step, now, later, m
     const added: OutboxRow[] = []
     if (events.length === 0) events = [{ type: "OP.SUCCEEDED", opId: row.opId, at: now() }]
     for (const [i, event] of events.entries()) {
-      const r = await step(row.paymentId, event, { command: false, outboxDone: i === 0 ? [row.id] : [] })
+      const r = await step(row.paymentId, event, { command: false, persistent: true, outboxDone: i === 0 ? [row.id] : [] })
       added.push(...r.added)
     }
+    deps.forgetSecret(row.id)
     return added
   }
+
+  /** Asks the provider; never throws. */
+  const attempt = async (adapter: ProviderAdapter, effect: OutboxEffect, ctx: MachineContext, reconcileFirst: boolean): Promise<Attempt> => {
+    if (reconcileFirst) {
+      const found: Reconciliation = await Effect.runPromise(adapter.reconcile(effect, ctx)).catch((e: unknown) => ({ kind: "unknown", reason: asPaystateError(e).message }) as const)
+      if (found.kind === "answered") return found
+      if (found.kind === "unknown") return { kind: "unknown", error: paystateError("PROVIDER_UNAVAILABLE", `The lookup could not tell what became of the ${effect.op}: ${found.reason}`, undefined, true) }
+    }
+    try {
+      const events = await Effect.runPromise(adapter.execute(effect, ctx))
+      crashAt("after-provider-call")
+      return { kind: "answered", events }
+    } catch (e) {
+      const error = asPaystateError(e)
+      return DEFINITE.includes(error.code) ? { kind: "refused", error } : { kind: "unknown", error }
+    }
+  }
+
+  /** The delay before the next attempt: doubling from `retryBackoffMs`, capped at `maxBackoffMs`. */
+  const backoff = (attempts: number): number => Math.min(deps.retryBackoffMs * 2 ** Math.min(Math.max(attempts - 1, 0), 30), deps.maxBackoffMs)
 
   /**
    * Runs one outbox entry. `reconcileFirst` is set when its outcome may already exist (recovery):
@@ -65,32 +119,29 @@ export const createEffectRunner = ({ store, load, adapterOf, step, now, later, m
     const payment = await load(row.paymentId)
     const adapter = adapterOf(payment.provider)
     const ctx = payment.snapshot.context as unknown as MachineContext
-    const effect = toEffect(row)
-    try {
-      let events: OutcomeEvents | undefined
-      if (reconcileFirst) events = await Effect.runPromise(adapter.reconcile(effect, ctx))
-      if (events === undefined) {
-        events = await Effect.runPromise(adapter.execute(effect, ctx))
-        crashAt("after-provider-call")
-      }
-      return await applyOutcome(row, stamp(events))
-    } catch (e) {
-      const err = asPaystateError(e)
-      if (err.code === "PROVIDER_REJECTED" || err.code === "INVALID_INPUT") {
-        const d = (err.details ?? {}) as Record<string, unknown>
-        await applyOutcome(row, [{ type: "OP.FAILED", opId: row.opId, at: now(), code: String(d.code ?? err.code), message: err.message }])
-        throw paystateError("PROVIDER_REJECTED", err.message, { paymentId: row.paymentId, opId: row.opId, ...(d.code !== undefined ? { code: d.code } : {}), provider: err.details })
-      }
-      const attempts = row.attempts
-      const park = attempts >= maxAttempts
-      await store.releaseOutbox(row.id, { availableAt: later(retryBackoffMs * 2 ** Math.min(attempts - 1, 10)), lastError: err.message, park })
-      throw paystateError("PROVIDER_UNAVAILABLE", `${err.message} The ${row.op} is recorded and will be reconciled${park ? " by a person: it was parked after " + attempts + " attempts" : ""}.`, {
-        paymentId: row.paymentId,
-        opId: row.opId,
-        willRetry: !park,
-        provider: err.details,
-      }, true)
+    const result = await attempt(adapter, toEffect(row), ctx, reconcileFirst)
+    if (result.kind === "answered") return applyOutcome(row, stamp(result.events))
+    const err = result.error
+    if (result.kind === "refused") {
+      const d = (err.details ?? {}) as Record<string, unknown>
+      await applyOutcome(row, [{ type: "OP.FAILED", opId: row.opId, at: now(), code: String(d.code ?? err.code), message: err.message }])
+      const code = err.code === "CARD_DATA_UNAVAILABLE" ? err.code : "PROVIDER_REJECTED"
+      throw paystateError(code, err.message, { paymentId: row.paymentId, opId: row.opId, ...(d.code !== undefined ? { code: d.code } : {}), provider: err.details })
     }
+    const since = Date.parse(row.retrySince ?? row.createdAt)
+    const park = Date.parse(now()) - since >= deps.retryWindowMs
+    await store.releaseOutbox(row.id, { availableAt: later(backoff(row.attempts)), lastError: err.message, park })
+    if (park) {
+      const refund = ctx.refunds.find((r) => r.id === row.opId)
+      const reason = `The provider's answer to ${row.op} ${row.opId} is still unknown after ${Math.round((Date.parse(now()) - since) / 60_000)} minutes (${row.attempts} attempts; last: ${err.message}). Its amount stays reserved until a person retries or resolves it.`
+      if (refund) await step(row.paymentId, { type: "REVIEW.FLAG", at: now(), refundId: refund.id, reason }, { command: false, persistent: true })
+    }
+    throw paystateError(
+      "PROVIDER_UNAVAILABLE",
+      `${err.message} The ${row.op} is recorded and ${park ? "now waits for a person (engine.review)" : "will be reconciled before anything is sent again"}.`,
+      { paymentId: row.paymentId, opId: row.opId, willRetry: !park, provider: err.details },
+      true,
+    )
   }
 
   /** Runs the effects a command produced, then any effects their outcomes produced. */

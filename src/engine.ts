@@ -10,8 +10,10 @@ import type { MachineContext, PaymentEvent, PaymentInput } from "../machines/lif
 import { systemClock, type Clock } from "./clock.js"
 import { isPaystateError, paystateError } from "./errors.js"
 import { createInspector, type InspectFn } from "./inspect.js"
-import type { PaymentUpdate, ProviderAdapter } from "./provider.js"
-import { applyStep, startStep, toCommit, type StepResult } from "./step.js"
+import type { OutboxEffect, PaymentUpdate, ProviderAdapter } from "./provider.js"
+import { redactor, scrubText, type Redactor } from "./redact.js"
+import { createReview } from "./review.js"
+import { applyStep, protect, startStep, toCommit, type StepResult } from "./step.js"
 import { StoreConflict, type OutboxRow, type Store, type StoredPayment } from "./store.js"
 import type { CreatePaymentCommand, HistoryEntry, PaystateEngine, RefundCommand, WebhookOutcome } from "./types.js"
 import {
@@ -36,10 +38,17 @@ export interface EngineOptions {
   readonly inspect?: InspectFn | { next?: InspectFn }
   /** How long a runner owns an effect before another may take it over (ms). Default 30 s. */
   readonly leaseMs?: number
-  /** Attempts before an effect is parked for a person. Default 8. */
-  readonly maxAttempts?: number
   /** First delay before an effect with an unknown outcome is reconciled again (ms); doubles. Default 1 s. */
   readonly retryBackoffMs?: number
+  /** The longest delay between two attempts of an effect with an unknown outcome (ms). Default 5 min. */
+  readonly maxBackoffMs?: number
+  /**
+   * How long an effect with an unknown outcome is retried before it is parked and its refund flagged
+   * for review (ms), its amount still reserved. Default 24 h. Outages shorter than this park nothing.
+   */
+  readonly retryWindowMs?: number
+  /** How long card data for a create is kept in memory for a retry in this process (ms). Default 10 min. */
+  readonly secretTtlMs?: number
   /** Run due timers and recovery in the background every this many ms; 0 turns it off. Default 1000. */
   readonly backgroundIntervalMs?: number
   /** Reconcile what a crash left behind as soon as the engine starts. Default true. */
@@ -64,16 +73,34 @@ export const createEngine = (options: EngineOptions): Engine => {
   const { store, providers } = options
   const clock = options.clock ?? systemClock
   const leaseMs = options.leaseMs ?? 30_000
-  const maxAttempts = options.maxAttempts ?? 8
   const retryBackoffMs = options.retryBackoffMs ?? 1000
-  const onError = options.onError ?? ((e: unknown, where: string) => console.warn(`[paystate] ${where}:`, e instanceof Error ? e.message : e))
-  const inspector = createInspector(options.inspect)
+  const maxBackoffMs = options.maxBackoffMs ?? 5 * 60_000
+  const retryWindowMs = options.retryWindowMs ?? 24 * 60 * 60_000
+  const secretTtlMs = options.secretTtlMs ?? 10 * 60_000
+  const onError = options.onError ?? ((e: unknown, where: string) => console.warn(`[paystate] ${scrubText(where)}:`, scrubText(e instanceof Error ? e.message : String(e))))
+  const redactors = new Map<string, Redactor>()
+  /** The redaction of a provider's fields (see src/redact.ts); unknown providers get the defaults. */
+  const redactorOf = (provider: string): Redactor => {
+    let r = redactors.get(provider)
+    if (!r) redactors.set(provider, (r = redactor(hasProvider(provider) ? providers[provider]!.sensitive : undefined)))
+    return r
+  }
+  const inspector = createInspector(options.inspect, redactorOf)
+  /** Card data for create effects, in this process's memory only, never in the store (see docs/security.md). */
+  const secrets = new Map<string, { secret: NonNullable<OutboxEffect["secret"]>; until: number }>()
+  const secretOf = (effectId: string) => {
+    const s = secrets.get(effectId)
+    if (s && s.until < clock.now().getTime()) secrets.delete(effectId)
+    return secrets.get(effectId)?.secret
+  }
   const locks = new Map<string, Promise<unknown>>()
   let closed = false
   let background: NodeJS.Timeout | undefined
   let backgroundRun: Promise<unknown> | undefined
 
   const now = () => clock.now().toISOString()
+  /** A payment as the host sees it: masked fields masked (bank account numbers, holder names). */
+  const view = (row: StoredPayment) => redactorOf(row.provider).redact(toView(row), "view")
   const later = (ms: number) => new Date(clock.now().getTime() + ms).toISOString()
 
   /** Serialises work on one payment inside this process; across processes the version check decides. */
@@ -89,10 +116,16 @@ export const createEngine = (options: EngineOptions): Engine => {
     }
   }
 
+  // Own properties only: "__proto__" or "toString" is not a provider.
+  const hasProvider = (provider: unknown): provider is string => typeof provider === "string" && Object.prototype.hasOwnProperty.call(providers, provider)
   const adapterOf = (provider: string): ProviderAdapter => {
-    const a = providers[provider]
-    if (!a) throw paystateError("UNKNOWN_PROVIDER", `No provider "${provider}" is configured; configured: ${Object.keys(providers).join(", ") || "none"}.`)
-    return a
+    if (!hasProvider(provider)) {
+      const name = provider as unknown
+      throw paystateError("UNKNOWN_PROVIDER", `No provider ${typeof name === "string" ? `"${name.slice(0, 100)}"` : "of that type"} is configured; configured: ${Object.keys(providers).join(", ") || "none"}.`, {
+        configured: Object.keys(providers),
+      })
+    }
+    return providers[provider]!
   }
 
   const load = async (paymentId: string): Promise<StoredPayment> => {
@@ -110,7 +143,7 @@ export const createEngine = (options: EngineOptions): Engine => {
   const step = async (
     paymentId: string,
     event: PaymentEvent,
-    opts: { command: boolean; outboxDone?: readonly string[]; seen?: readonly string[]; timerFired?: string },
+    opts: { command: boolean; outboxDone?: readonly string[]; seen?: readonly string[]; timerFired?: string; persistent?: boolean },
   ): Promise<{ row: StoredPayment; added: OutboxRow[]; result: StepResult }> => {
     for (let attempt = 0; ; attempt++) {
       const row = await load(paymentId)
@@ -120,25 +153,30 @@ export const createEngine = (options: EngineOptions): Engine => {
         throw paystateError(result.refusal.code, result.refusal.message, { paymentId, ...(result.refusal.details ?? {}) })
       }
       if (opts.command && !result.enabled) {
-        throw paystateError("INVALID_TRANSITION", `${event.type} is not possible while the payment is ${toView(row).state}.`, { paymentId, state: toView(row).state })
+        throw paystateError("INVALID_TRANSITION", `${event.type} is not possible while the payment is ${view(row).state}.`, { paymentId, state: view(row).state })
       }
       if (!result.changed && !opts.outboxDone?.length && !opts.timerFired) return { row, added: [], result }
       // A fired timer is deleted in the same commit, before any timer the step sets again.
       const fired = opts.timerFired ? { ...result, timersCancel: [opts.timerFired, ...result.timersCancel] } : result
-      const commit = toCommit(row, fired, event, {
+      const commit = protect(toCommit(row, fired, event, {
         paymentId,
         provider: row.provider,
         idempotencyKey: keyFor(paymentId),
         leaseUntil: later(leaseMs),
         outboxDone: opts.outboxDone,
         seen: opts.seen,
-      })
+      }), redactorOf(row.provider))
       try {
         const saved = await store.commit(commit)
         inspector.step(saved, event)
         return { row: saved, added: toRows(commit), result }
       } catch (e) {
-        if (e instanceof StoreConflict && e.kind === "version" && attempt < 8) continue
+        // Another process wrote the payment first: step again on its state. An outcome the provider
+        // already gave must land whatever the contention (`persistent`), so it keeps trying longer.
+        if (e instanceof StoreConflict && e.kind === "version" && attempt < (opts.persistent ? 200 : 20)) {
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 + attempt * 2, 50)))
+          continue
+        }
         if (e instanceof StoreConflict && e.kind === "version") throw paystateError("CONCURRENT_MODIFICATION", e.message, { paymentId })
         throw e
       }
@@ -148,7 +186,19 @@ export const createEngine = (options: EngineOptions): Engine => {
   const toRows = (commit: ReturnType<typeof toCommit>): OutboxRow[] =>
     (commit.outboxAdd ?? []).map((o) => ({ ...o, attempts: 1, state: "pending", lastError: null }))
 
-  const { runAll, stamp } = createEffectRunner({ store, load, adapterOf, step, now, later, maxAttempts, retryBackoffMs })
+  const { runAll, stamp } = createEffectRunner({
+    store,
+    load,
+    adapterOf,
+    step,
+    now,
+    later,
+    retryBackoffMs,
+    maxBackoffMs,
+    retryWindowMs,
+    secretOf,
+    forgetSecret: (id) => secrets.delete(id),
+  })
 
   const initialized = store.init()
   initialized.catch(() => undefined)
@@ -166,7 +216,7 @@ export const createEngine = (options: EngineOptions): Engine => {
         const { added } = await step(paymentId, event, { command: true })
         crashAt("after-outbox-write")
         await runAll(added)
-        return toView(await load(paymentId))
+        return view(await load(paymentId))
       }),
     )
 
@@ -180,7 +230,7 @@ export const createEngine = (options: EngineOptions): Engine => {
       const id = newId("pay", common.idempotencyKey, common.provider)
       return withLock(id, async () => {
         const existing = await store.load(id)
-        if (existing) return toView(existing)
+        if (existing) return view(existing)
         const at = now()
         const machineInput: PaymentInput = {
           id,
@@ -199,18 +249,20 @@ export const createEngine = (options: EngineOptions): Engine => {
         const result = startStep(adapter.machine, machineInput)
         // The journal keeps the exact machine input, so replaying the journal rebuilds the payment.
         const event = { type: "CREATE", at, input: machineInput }
-        const commit = toCommit(undefined, result, event, { paymentId: id, provider: common.provider, idempotencyKey: keyFor(id), leaseUntil: later(leaseMs) })
+        const commit = protect(toCommit(undefined, result, event, { paymentId: id, provider: common.provider, idempotencyKey: keyFor(id), leaseUntil: later(leaseMs) }), redactorOf(common.provider))
+        if (pc.secret) secrets.set(`${id}/create`, { secret: pc.secret, until: clock.now().getTime() + secretTtlMs })
         let saved: StoredPayment
         try {
           saved = await store.commit(commit)
         } catch (e) {
-          if (e instanceof StoreConflict) return toView(await load(id))
+          secrets.delete(`${id}/create`)
+          if (e instanceof StoreConflict) return view(await load(id))
           throw e
         }
         inspector.start(saved, adapter.machine)
         crashAt("after-outbox-write")
         await runAll(toRows(commit))
-        return toView(await load(id))
+        return view(await load(id))
       })
     })
 
@@ -279,6 +331,8 @@ export const createEngine = (options: EngineOptions): Engine => {
 
   const runDueTimers = () =>
     guard(async () => {
+      const t = clock.now().getTime()
+      for (const [k, v] of secrets) if (v.until < t) secrets.delete(k)
       const due = await store.dueTimers(now(), 100)
       for (const t of due) {
         await withLock(t.paymentId, async () => {
@@ -308,12 +362,12 @@ export const createEngine = (options: EngineOptions): Engine => {
     store,
     payments: {
       create,
-      get: (paymentId) => guard(async () => toView(await load(parseOrThrow(captureSchema.shape.paymentId, paymentId, "payment id")))),
+      get: (paymentId) => guard(async () => view(await load(parseOrThrow(captureSchema.shape.paymentId, paymentId, "payment id")))),
       list: (query) =>
         guard(async () => {
           const q = parseOrThrow(listSchema, query, "payments.list query") ?? {}
           const page = await store.list(q)
-          return { ...page, data: page.data.map(toView) }
+          return { ...page, data: page.data.map(view) }
         }),
       update: async (input) => {
         const u = parseOrThrow(updateSchema, input, "payments.update input")
@@ -337,20 +391,26 @@ export const createEngine = (options: EngineOptions): Engine => {
       refundRequest: refundLike("refund_request"),
       sync: (paymentId) =>
         guard(async () => {
-          const row = await load(paymentId)
+          const row = await load(parseOrThrow(captureSchema.shape.paymentId, paymentId, "payment id"))
           const adapter = adapterOf(row.provider)
-          if (!adapter.fetch) return toView(row)
+          if (!adapter.fetch) return view(row)
           const events = await Effect.runPromise(adapter.fetch(row.snapshot.context as unknown as MachineContext))
           await applyUpdates(row.provider, [{ paymentId, events }], [])
-          return toView(await load(paymentId))
+          return view(await load(paymentId))
         }),
       history: (paymentId) =>
         guard(async () => {
-          await load(paymentId)
-          return (await store.journal(paymentId)).map((j): HistoryEntry => ({ version: j.version, at: j.at, event: j.event as HistoryEntry["event"], status: j.status }))
+          const row = await load(parseOrThrow(captureSchema.shape.paymentId, paymentId, "payment id"))
+          const r = redactorOf(row.provider)
+          return (await store.journal(row.id)).map((j): HistoryEntry => ({ version: j.version, at: j.at, event: r.redact(j.event as HistoryEntry["event"], "view"), status: j.status }))
         }),
     },
     webhooks: { handle: handleWebhook },
+    review: {
+      list: () => guard(() => review.list()),
+      retry: (id, opts) => guard(() => review.retry(id, opts)),
+      resolve: (id, resolution) => guard(() => review.resolve(id, resolution)),
+    },
     runDueTimers,
     recover,
     close: async () => {
@@ -363,6 +423,8 @@ export const createEngine = (options: EngineOptions): Engine => {
       await store.close()
     },
   }
+
+  const review = createReview({ store, now, leaseMs, load, withLock, step, runAll, view, onError })
 
   const ready = initialized.then(async () => {
     if (options.recoverOnStart ?? true) await recover().catch((e) => onError(e, "start-up recovery"))

@@ -4,6 +4,7 @@
  */
 import { initialTransition, transition } from "xstate"
 import type { EffectRequest, Json, MachineAction, PaymentEvent, PaymentInput, PaymentMachine, Refusal, TimerRequest } from "../machines/lifecycle/index.js"
+import type { Redactor } from "./redact.js"
 import type { Commit, PersistedSnapshot, StoredPayment } from "./store.js"
 import { statusOf } from "./view.js"
 
@@ -74,6 +75,7 @@ export const toCommit = (
       currency: ctx.currency,
       amount: ctx.amount,
       externalOrderNum: ctx.externalOrderNum ?? null,
+      needsReview: ((ctx.refunds ?? []) as { needsReview?: boolean; unattributed?: boolean }[]).some((r) => r.needsReview || r.unattributed),
       createdAt: ctx.createdAt,
       updatedAt: event.at,
       snapshot: step.snapshot,
@@ -94,5 +96,20 @@ export const toCommit = (
     timersSet: step.timersSet.map((t) => ({ paymentId: extra.paymentId, timerId: t.timerId, name: t.name, fireAt: t.at, data: (t.data ?? {}) as Json })),
     timersCancel: step.timersCancel,
     seen: extra.seen ?? [],
+  }
+}
+
+/**
+ * Applies the provider's redaction to what a commit writes: card data is removed everywhere (it only
+ * ever travels in memory), masked fields stay in the payment snapshot and the outbox payload, where
+ * a retry needs them, and are masked in the journal that keeps the payment's history for good.
+ */
+export const protect = (commit: Commit, r: Redactor): Commit => {
+  const snapshot = r.redact(commit.payment.snapshot, "store")
+  return {
+    ...commit,
+    payment: { ...commit.payment, snapshot },
+    journal: { ...commit.journal, event: r.redact(commit.journal.event, "journal"), snapshot: r.redact(snapshot, "journal") },
+    outboxAdd: commit.outboxAdd?.map((o) => ({ ...o, payload: r.redact(o.payload, "store") })),
   }
 }

@@ -23,6 +23,8 @@ export interface StoredPayment {
   readonly externalOrderNum: string | null
   readonly createdAt: string
   readonly updatedAt: string
+  /** True while a refund of the payment needs a person (flagged for review, or an unattributed provider refund). */
+  readonly needsReview?: boolean
   /** Starts at 1 and grows by one on every commit. */
   readonly version: number
   readonly snapshot: PersistedSnapshot
@@ -55,6 +57,8 @@ export interface OutboxRow {
   readonly availableAt: string
   readonly createdAt: string
   readonly lastError: string | null
+  /** Start of the current retry window (set when a person retries a parked entry); null = `createdAt`. */
+  readonly retrySince?: string | null
 }
 
 /** A durable timer. */
@@ -71,8 +75,9 @@ export interface Commit {
   readonly payment: Omit<StoredPayment, "version">
   /** The version the writer loaded; 0 for a new payment. A mismatch fails with CONCURRENT_MODIFICATION. */
   readonly expectedVersion: number
-  readonly journal: Omit<JournalEntry, "version" | "paymentId" | "snapshot">
-  readonly outboxAdd?: readonly Omit<OutboxRow, "attempts" | "state" | "lastError">[]
+  /** The journal entry; its snapshot defaults to the payment's (the engine passes a masked copy). */
+  readonly journal: Omit<JournalEntry, "version" | "paymentId" | "snapshot"> & { readonly snapshot?: PersistedSnapshot }
+  readonly outboxAdd?: readonly Omit<OutboxRow, "attempts" | "state" | "lastError" | "retrySince">[]
   /** Outbox entries this step settles. */
   readonly outboxDone?: readonly string[]
   readonly timersSet?: readonly TimerRow[]
@@ -91,6 +96,8 @@ export interface ListQuery {
   readonly startTime?: string
   /** ISO time; created before. */
   readonly endTime?: string
+  /** Only payments with a refund that needs a person. */
+  readonly needsReview?: boolean
   readonly page?: number
   readonly perPage?: number
 }
@@ -137,7 +144,10 @@ export interface Store {
   claimOutbox(now: string, leaseMs: number, limit: number, ids?: readonly string[]): Promise<readonly OutboxRow[]>
   /** Puts a claimed entry back for a later attempt, or parks it for a person. */
   releaseOutbox(id: string, update: { readonly availableAt: string; readonly lastError: string; readonly park?: boolean }): Promise<void>
-  outbox(paymentId?: string): Promise<readonly OutboxRow[]>
+  /** Puts a parked entry back in the queue, available at `availableAt`, with a new retry window from then. False if it was not parked. */
+  unparkOutbox(id: string, availableAt: string): Promise<boolean>
+  /** Outbox entries of one payment (or all), optionally only those in one state. */
+  outbox(paymentId?: string, state?: OutboxRow["state"]): Promise<readonly OutboxRow[]>
   dueTimers(now: string, limit: number): Promise<readonly TimerRow[]>
   hasSeen(key: string): Promise<boolean>
   /** Remembers webhook keys outside a payment commit (a delivery that changed nothing); idempotent. */

@@ -15,7 +15,11 @@ export interface RefundView {
   readonly providerRef: string | null
   readonly reason: string | null
   readonly external: boolean
+  /** A provider refund not yet attributed to a paystate refund: held against the ceiling, not in `refundedAmount`. */
+  readonly unattributed: boolean
   readonly needsReview: boolean
+  /** Why it needs review. */
+  readonly reviewReason: string | null
   readonly createdAt: string
   readonly updatedAt: string
   readonly details: Details
@@ -35,6 +39,8 @@ export interface PaymentView {
   readonly refundedAmount: number
   /** Refunds in flight, pending or of unknown outcome. */
   readonly reservedAmount: number
+  /** Provider refunds not yet attributed to a paystate refund (held against the ceiling). */
+  readonly unattributedAmount: number
   /** What a new refund may still take. */
   readonly refundableAmount: number
   readonly method: string | null
@@ -88,6 +94,34 @@ export interface HistoryEntry {
   readonly status: PaymentStatus
 }
 
+/** Something that needs a person: a flagged refund, a parked effect, or an unattributed provider refund. */
+export interface ReviewItem {
+  /** `<paymentId>/<refund or operation id>`: what `review.retry` and `review.resolve` take. */
+  readonly id: string
+  readonly paymentId: string
+  readonly provider: string
+  readonly kind: "refund" | "effect" | "unattributed"
+  readonly refundId?: string
+  readonly opId?: string
+  /** Minor units. */
+  readonly amount?: number
+  readonly currency: string
+  readonly status?: RefundStatus
+  readonly providerRef?: string | null
+  /** Why it needs a person, in words. */
+  readonly reasons: readonly string[]
+  readonly since: string
+}
+
+/** How a person settles a review item. */
+export interface ReviewResolution {
+  readonly outcome: "succeeded" | "failed"
+  /** Why; kept in the journal. */
+  readonly note: string
+  /** Who; kept in the journal. Default "host". */
+  readonly by?: string
+}
+
 /** The Promise facade `createEngine` returns. */
 export interface PaystateEngine {
   readonly payments: {
@@ -105,6 +139,14 @@ export interface PaystateEngine {
   }
   readonly webhooks: {
     handle(provider: string, request: { headers: Record<string, string | readonly string[] | undefined>; rawBody: string | Uint8Array }): Promise<WebhookOutcome>
+  }
+  /** What needs a person, and what a person can do about it (see docs/reliability.md). */
+  readonly review: {
+    list(): Promise<readonly ReviewItem[]>
+    /** Looks again: a parked effect is reconciled now, a flagged refund is polled anew. */
+    retry(id: string, options?: { note?: string; by?: string }): Promise<PaymentView>
+    /** Settles an item by a person's word; refused with REFUND_EXCEEDS_REFUNDABLE if it would break the ceiling. */
+    resolve(id: string, resolution: ReviewResolution): Promise<PaymentView>
   }
   /** Fires timers that are due by the engine clock. Runs by itself every `pollIntervalMs` too. */
   runDueTimers(): Promise<number>

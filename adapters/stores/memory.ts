@@ -26,6 +26,7 @@ export const pageOf = <T extends StoredPayment>(rows: readonly T[], q: ListQuery
         (!q.status || p.status === q.status) &&
         (!q.currency || p.currency === q.currency) &&
         (!q.externalOrderNum || p.externalOrderNum === q.externalOrderNum) &&
+        (q.needsReview === undefined || (p.needsReview ?? false) === q.needsReview) &&
         (!q.startTime || Date.parse(p.createdAt) >= Date.parse(q.startTime)) &&
         (!q.endTime || Date.parse(p.createdAt) < Date.parse(q.endTime)),
     )
@@ -65,8 +66,8 @@ export const memoryStore = (): Store => {
       for (const o of c.outboxAdd ?? []) if (outbox.has(o.id)) throw new StoreConflict("duplicate", `Outbox entry ${o.id} exists.`)
       const saved: StoredPayment = clone({ ...c.payment, version: c.expectedVersion + 1 })
       payments.set(saved.id, saved)
-      journal.push(clone({ ...c.journal, paymentId: saved.id, version: saved.version, snapshot: saved.snapshot }))
-      for (const o of c.outboxAdd ?? []) outbox.set(o.id, clone({ ...o, attempts: 1, state: "pending", lastError: null }))
+      journal.push(clone({ ...c.journal, paymentId: saved.id, version: saved.version, snapshot: c.journal.snapshot ?? saved.snapshot }))
+      for (const o of c.outboxAdd ?? []) outbox.set(o.id, clone({ ...o, attempts: 1, state: "pending", lastError: null, retrySince: null }))
       for (const id of c.outboxDone ?? []) {
         const o = outbox.get(id)
         if (o) outbox.set(id, { ...o, state: "done" })
@@ -95,7 +96,13 @@ export const memoryStore = (): Store => {
       const o = outbox.get(id)
       if (o && o.state === "pending") outbox.set(id, { ...o, availableAt: u.availableAt, lastError: u.lastError, state: u.park ? "parked" : "pending" })
     },
-    outbox: async (paymentId) => clone([...outbox.values()].filter((o) => !paymentId || o.paymentId === paymentId)),
+    unparkOutbox: async (id, availableAt) => {
+      const o = outbox.get(id)
+      if (!o || o.state !== "parked") return false
+      outbox.set(id, { ...o, state: "pending", availableAt, retrySince: availableAt })
+      return true
+    },
+    outbox: async (paymentId, state) => clone([...outbox.values()].filter((o) => (!paymentId || o.paymentId === paymentId) && (!state || o.state === state))),
     dueTimers: async (now, limit) =>
       clone(
         [...timers.values()]

@@ -10,9 +10,13 @@ export const RESERVING: readonly RefundStatus[] = ["requested", "pending"]
 /** The ledger's figures, in minor units. */
 export interface LedgerTotals {
   readonly captured: number
+  /** Refunds paystate knows are settled (its own and external ones). */
   readonly settled: number
+  /** Refunds in flight (requested, pending). */
   readonly reserved: number
-  /** What a new refund may still take: captured - settled - reserved. */
+  /** Provider refunds not yet attributed to a paystate refund: held against the ceiling, not counted as refunded. */
+  readonly unattributed: number
+  /** What a new refund may still take: captured - settled - reserved - unattributed. */
   readonly refundable: number
 }
 
@@ -20,16 +24,28 @@ export interface LedgerTotals {
 export const totals = (ctx: Pick<PaymentContext, "capturedAmount" | "refunds">): LedgerTotals => {
   let settled = 0
   let reserved = 0
+  let unattributed = 0
   for (const r of ctx.refunds) {
-    if (r.status === "succeeded") settled += r.amount
+    const holds = r.status === "succeeded" || RESERVING.includes(r.status)
+    if (r.unattributed) unattributed += holds ? r.amount : 0
+    else if (r.status === "succeeded") settled += r.amount
     else if (RESERVING.includes(r.status)) reserved += r.amount
   }
-  return { captured: ctx.capturedAmount, settled, reserved, refundable: ctx.capturedAmount - settled - reserved }
+  return { captured: ctx.capturedAmount, settled, reserved, unattributed, refundable: ctx.capturedAmount - settled - reserved - unattributed }
 }
 
 /** True when a refund of `amount` fits under the ceiling. */
 export const fits = (ctx: Pick<PaymentContext, "capturedAmount" | "refunds">, amount: number): boolean =>
   Number.isSafeInteger(amount) && amount > 0 && amount <= totals(ctx).refundable
+
+/** The id an unattributed provider refund is held under. */
+export const unattributedId = (providerRef: string): string => `ua:${providerRef}`
+
+/**
+ * True when a paystate refund is in flight without a provider id: its answer may still name a
+ * provider refund that a report has already shown, so unattributed refunds must wait for it.
+ */
+const mayClaim = (r: LedgerEntry): boolean => !r.unattributed && !r.external && !r.providerRef && RESERVING.includes(r.status)
 
 /** Which status changes a provider may report; anything else is stale or reordered and is ignored. */
 const ALLOWED: Readonly<Record<RefundStatus, readonly RefundStatus[]>> = {
@@ -43,50 +59,53 @@ const ALLOWED: Readonly<Record<RefundStatus, readonly RefundStatus[]>> = {
 /** True when a refund may move from one status to another. */
 export const canMove = (from: RefundStatus, to: RefundStatus): boolean => from === to || ALLOWED[from].includes(to)
 
-/** Finds the ledger entry a provider report is about: by our id, by the provider's id, then by shape. */
+/** Finds the ledger entry a provider report is about: by paystate's id, then by the provider's id. Nothing else. */
 export const matchEntry = (refunds: readonly LedgerEntry[], report: ProviderRefundState): LedgerEntry | undefined => {
   if (report.refundId) {
     const byId = refunds.find((r) => r.id === report.refundId)
     if (byId) return byId
   }
-  if (report.providerRef) {
-    const byRef = refunds.find((r) => r.providerRef === report.providerRef)
-    if (byRef) return byRef
-  }
-  // A webhook can arrive before the API answer that names the refund: pair it with the oldest
-  // in-flight entry of the same kind and amount that has no provider id yet.
-  return refunds.find(
-    (r) =>
-      !r.providerRef &&
-      r.status === "requested" &&
-      (report.amount === undefined || r.amount === report.amount) &&
-      (report.kind === undefined || r.kind === report.kind),
-  )
+  return report.providerRef ? refunds.find((r) => r.providerRef === report.providerRef) : undefined
 }
 
+const flag = (refunds: readonly LedgerEntry[], id: string, reason: string, at: string): readonly LedgerEntry[] =>
+  refunds.map((r) => (r.id === id && r.reviewReason !== reason ? { ...r, needsReview: true, reviewReason: reason, updatedAt: at } : r))
+
 /**
- * Applies one provider report to the ledger. Known entries move only forward (see ALLOWED); a
- * report about a refund paystate never asked for is recorded as external, so it still counts
- * against the ceiling. Returns the same array when nothing changed.
+ * Applies one provider report to the ledger, by identity only. A report that names a paystate refund
+ * and a provider refund held as unattributed attributes it (the unattributed entry merges away); one
+ * provider refund id is never recorded on two refunds (the report is refused and the refund flagged).
+ * A report that names no known refund is held as unattributed while some refund is in flight without a
+ * provider id, and recorded as external otherwise. Known entries move only forward (see ALLOWED).
+ * Returns the same array when nothing changed.
  */
 export const applyReport = (
   refunds: readonly LedgerEntry[],
   report: ProviderRefundState,
   at: string,
 ): readonly LedgerEntry[] => {
-  const entry = matchEntry(refunds, report)
+  let entry = matchEntry(refunds, report)
+  if (entry && report.providerRef) {
+    const holder = refunds.find((r) => r !== entry && r.providerRef === report.providerRef)
+    if (holder?.unattributed) {
+      // The answer names both ids: the provider refund held aside is this refund.
+      refunds = refunds.filter((r) => r !== holder)
+    } else if (holder) {
+      return flag(refunds, entry.id, `The provider reported its refund ${report.providerRef} for ${entry.id}, but it is already recorded on ${holder.id}: one provider refund belongs to one refund.`, at)
+    }
+  }
   if (!entry) {
-    if (report.status === "failed") return refunds
-    const id = report.refundId ?? `ext_${report.providerRef ?? refunds.length}`
+    if (report.status === "failed" || !report.providerRef) return refunds
+    const held = refunds.some(mayClaim) && !report.refundId
     const created: LedgerEntry = {
-      id,
+      id: report.refundId ?? (held ? unattributedId(report.providerRef) : `ext_${report.providerRef}`),
       kind: report.kind ?? "refund",
       amount: report.amount ?? 0,
       status: report.status,
       providerStatus: report.providerStatus ?? null,
-      providerRef: report.providerRef ?? null,
+      providerRef: report.providerRef,
       reason: report.reason ?? null,
-      external: true,
+      ...(held ? { unattributed: true } : { external: true }),
       createdAt: at,
       updatedAt: at,
       details: report.details ?? {},
@@ -108,7 +127,17 @@ export const applyReport = (
     details: report.details ? { ...entry.details, ...report.details } : entry.details,
   }
   if (JSON.stringify(next) === JSON.stringify(entry)) return refunds
-  return refunds.map((r) => (r === entry ? { ...next, updatedAt: at } : r))
+  const current = entry
+  return refunds.map((r) => (r === current ? { ...next, updatedAt: at } : r))
+}
+
+/**
+ * Once no refund is in flight without a provider id, nothing can claim the provider refunds held as
+ * unattributed any more: they are external (made outside paystate, e.g. in the provider's dashboard).
+ */
+export const settleUnattributed = (refunds: readonly LedgerEntry[], at: string): readonly LedgerEntry[] => {
+  if (!refunds.some((r) => r.unattributed) || refunds.some(mayClaim)) return refunds
+  return refunds.map((r) => (r.unattributed ? { ...r, unattributed: false, external: true, updatedAt: at } : r))
 }
 
 /** Applies several reports in order. */
@@ -116,8 +145,14 @@ export const applyReports = (
   refunds: readonly LedgerEntry[],
   reports: readonly ProviderRefundState[] | undefined,
   at: string,
-): readonly LedgerEntry[] => (reports ?? []).reduce((acc, r) => applyReport(acc, r, at), refunds)
+): readonly LedgerEntry[] => {
+  const next = (reports ?? []).reduce((acc, r) => applyReport(acc, r, at), refunds)
+  return next === refunds ? refunds : settleUnattributed(next, at)
+}
 
 /** Marks an in-flight entry failed because its effect was definitively refused. */
 export const failEntry = (refunds: readonly LedgerEntry[], id: string, reason: string, at: string): readonly LedgerEntry[] =>
-  refunds.map((r) => (r.id === id && RESERVING.includes(r.status) ? { ...r, status: "failed", reason, updatedAt: at } : r))
+  settleUnattributed(
+    refunds.map((r) => (r.id === id && RESERVING.includes(r.status) ? { ...r, status: "failed", reason, updatedAt: at } : r)),
+    at,
+  )

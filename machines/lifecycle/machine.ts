@@ -13,7 +13,7 @@ import { enqueueActions, setup } from "xstate"
 
 // Standalone enqueueActions are typed against EventObject; the machine below fixes the real types.
 const act = (fn: (args: { context: any; event: any; enqueue: any }) => void): any => enqueueActions(fn as never)
-import { applyReports, failEntry, fits, RESERVING, totals } from "./ledger.js"
+import { applyReports, failEntry, fits, RESERVING, settleUnattributed, totals } from "./ledger.js"
 import type {
   Details,
   EffectRequest,
@@ -162,7 +162,7 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
         ctx = { ...ctx, refunds, updatedAt: e.at }
         for (const r of refunds) {
           const was = before.find((b) => b.id === r.id)
-          if (r.status === "pending" && was?.status !== "pending" && !r.needsReview) {
+          if (r.status === "pending" && was?.status !== "pending" && !r.needsReview && !r.unattributed) {
             const t = pollTimer(r, 0, e.at)
             if (t) enqueue({ type: "timer", params: t })
           }
@@ -256,15 +256,83 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
     if (!entry || !RESERVING.includes(entry.status)) return
     const n = Number(e.data?.n ?? 0)
     const next = pollTimer(entry, n + 1, e.at)
+    const gaveUp = next ? {} : { needsReview: true, reviewReason: `Still ${entry.providerStatus ?? entry.status} after ${n + 1} lookups; the provider never settled it.` }
     enqueue.assign({
-      refunds: ctx.refunds.map((r) => (r.id === entry.id ? { ...r, polls: n + 1, needsReview: next ? r.needsReview : true, updatedAt: e.at } : r)),
+      refunds: ctx.refunds.map((r) => (r.id === entry.id ? { ...r, polls: n + 1, ...gaveUp, updatedAt: e.at } : r)),
       updatedAt: e.at,
     })
     enqueue({ type: "effect", params: { opId: `${entry.id}:poll:${n}`, op: "refund.status", payload: { refundId: entry.id, providerRef: entry.providerRef ?? null, kind: entry.kind } } })
     if (next) enqueue({ type: "timer", params: next })
   })
 
+  /**
+   * A person settles a refund that needs review, or an unattributed provider refund: the outcome is
+   * recorded with who and why, the poll stops, and the ceiling must still hold afterwards.
+   */
+  const resolve = act(({ context, event, enqueue }) => {
+    const e = event as OpEvent<"REVIEW.RESOLVE">
+    const ctx = context as MachineContext
+    const entry = ctx.refunds.find((r) => r.id === e.refundId)
+    if (!entry || !(entry.needsReview || entry.unattributed || RESERVING.includes(entry.status))) {
+      enqueue(refusal("INVALID_TRANSITION", `Refund ${e.refundId} is ${entry ? entry.status : "unknown"}: only a refund in flight, flagged for review or unattributed can be resolved.`, { refundId: e.refundId }))
+      return
+    }
+    const review = { outcome: e.outcome, note: e.note, by: e.by, at: e.at }
+    const settled: LedgerEntry = {
+      ...entry,
+      status: e.outcome,
+      needsReview: false,
+      // A provider refund a person confirms is real but not one of paystate's: it is external now.
+      ...(entry.unattributed ? { unattributed: false, external: true } : {}),
+      reason: e.outcome === "failed" ? `resolved by ${e.by}: ${e.note}` : entry.reason ?? null,
+      review,
+      updatedAt: e.at,
+    }
+    const refunds = settleUnattributed(ctx.refunds.map((r) => (r === entry ? settled : r)), e.at)
+    const t = totals({ capturedAmount: ctx.capturedAmount, refunds })
+    if (t.settled + t.reserved + t.unattributed > ctx.capturedAmount) {
+      enqueue(
+        refusal("REFUND_EXCEEDS_REFUNDABLE", `Resolving ${e.refundId} as ${e.outcome} would put settled ${t.settled} + reserved ${t.reserved} + unattributed ${t.unattributed} above the ${ctx.capturedAmount} captured.`, {
+          refundId: e.refundId,
+          ...t,
+        }),
+      )
+      return
+    }
+    enqueue.assign({ refunds, updatedAt: e.at })
+    enqueue({ type: "cancelTimer", params: { timerId: `poll:${entry.id}` } })
+  })
+
+  /** A person asks for a flagged refund to be looked up again: the poll starts over. */
+  const retryReview = act(({ context, event, enqueue }) => {
+    const e = event as OpEvent<"REVIEW.RETRY">
+    const ctx = context as MachineContext
+    const entry = ctx.refunds.find((r) => r.id === e.refundId)
+    if (!entry || !RESERVING.includes(entry.status) || entry.unattributed) {
+      enqueue(refusal("INVALID_TRANSITION", `Refund ${e.refundId} is not in flight: there is nothing to look up again.`, { refundId: e.refundId }))
+      return
+    }
+    enqueue.assign({ refunds: ctx.refunds.map((r) => (r === entry ? { ...r, needsReview: false, reviewReason: null, polls: 0, updatedAt: e.at } : r)), updatedAt: e.at })
+    // The refund's own effect is still in the outbox (being retried): it is the lookup; no poll is added.
+    if (e.lookup === false) return
+    enqueue({ type: "effect", params: { opId: `${entry.id}:review:${e.at}`, op: "refund.status", payload: { refundId: entry.id, providerRef: entry.providerRef ?? null, kind: entry.kind } } })
+    const t = pollTimer(entry, 0, e.at)
+    if (t) enqueue({ type: "timer", params: t })
+  })
+
+  /** The engine's word that a refund's effect ran out of its retry window: a person must look. */
+  const flagReview = act(({ context, event, enqueue }) => {
+    const e = event as OpEvent<"REVIEW.FLAG">
+    const ctx = context as MachineContext
+    const entry = ctx.refunds.find((r) => r.id === e.refundId)
+    if (!entry || (entry.needsReview && entry.reviewReason === e.reason)) return
+    enqueue.assign({ refunds: ctx.refunds.map((r) => (r === entry ? { ...r, needsReview: true, reviewReason: e.reason, updatedAt: e.at } : r)), updatedAt: e.at })
+  })
+
   const syncEvents = {
+    "REVIEW.RESOLVE": { actions: resolve },
+    "REVIEW.RETRY": { actions: retryReview },
+    "REVIEW.FLAG": { actions: flagReview },
     "OP.SUCCEEDED": { actions: sync },
     "OP.FAILED": { actions: sync },
     "PROVIDER.SYNC": { actions: sync },

@@ -38,8 +38,19 @@ export interface LedgerEntry {
   readonly reason?: string | null
   /** True when it was found at the provider rather than asked for through paystate. */
   readonly external?: boolean
-  /** True once polling gave up: a person has to look at it. */
+  /**
+   * True for a provider refund that a report named by the provider's id only, while some paystate
+   * refund in flight might still turn out to be it. It counts against the ceiling (so an over-refund
+   * stays impossible) but not in the refunded totals; an answer naming both ids attributes it, and once
+   * no refund is in flight without a provider id it becomes `external`. Its id is `ua:<providerRef>`.
+   */
+  readonly unattributed?: boolean
+  /** True once polling gave up or a conflict was found: a person has to look at it. */
   readonly needsReview?: boolean
+  /** Why it needs review, in words. */
+  readonly reviewReason?: string | null
+  /** How a person settled it through `engine.review.resolve`. */
+  readonly review?: { readonly outcome: "succeeded" | "failed"; readonly note: string; readonly by: string; readonly at: string } | null
   readonly polls?: number
   readonly createdAt: string
   readonly updatedAt: string
@@ -108,7 +119,11 @@ export interface ProviderPaymentState {
   readonly details?: Details
 }
 
-/** What a provider reports about one refund. Matched to the ledger by id, then providerRef, then shape. */
+/**
+ * What a provider reports about one refund. Matched to the ledger only by identity: `refundId`
+ * (paystate's id, set only when the provider's answer proves it: an echo of our id or key, the answer
+ * to our own call) and then `providerRef` (the provider's refund id). Never by amount, kind or age.
+ */
 export interface ProviderRefundState {
   readonly refundId?: string
   readonly providerRef?: string
@@ -118,6 +133,12 @@ export interface ProviderRefundState {
   readonly providerStatus?: string
   readonly reason?: string | null
   readonly details?: Details
+}
+
+/** Who settled an operation by hand through the review API, and why (kept in the journal). */
+export interface ReviewNote {
+  readonly by: string
+  readonly note: string
 }
 
 /** Every event a payment machine takes. `at` is the engine clock's ISO time: machines never read a clock. */
@@ -134,10 +155,16 @@ export type PaymentEvent =
       readonly description?: string | null
       readonly options: Details
     }
-  | { readonly type: "OP.SUCCEEDED"; readonly at: string; readonly opId: string; readonly payment?: ProviderPaymentState; readonly refunds?: readonly ProviderRefundState[] }
-  | { readonly type: "OP.FAILED"; readonly at: string; readonly opId: string; readonly code: string; readonly message: string; readonly payment?: ProviderPaymentState }
+  | { readonly type: "OP.SUCCEEDED"; readonly at: string; readonly opId: string; readonly payment?: ProviderPaymentState; readonly refunds?: readonly ProviderRefundState[]; readonly review?: ReviewNote }
+  | { readonly type: "OP.FAILED"; readonly at: string; readonly opId: string; readonly code: string; readonly message: string; readonly payment?: ProviderPaymentState; readonly review?: ReviewNote }
   | { readonly type: "PROVIDER.SYNC"; readonly at: string; readonly payment?: ProviderPaymentState; readonly refunds?: readonly ProviderRefundState[] }
   | { readonly type: "TIMER"; readonly at: string; readonly timerId: string; readonly name: string; readonly data?: Details }
+  /** A person settles a refund (or an unattributed provider refund) that needs review. */
+  | { readonly type: "REVIEW.RESOLVE"; readonly at: string; readonly refundId: string; readonly outcome: "succeeded" | "failed"; readonly note: string; readonly by: string }
+  /** A person asks for a refund that needs review to be looked up again (and polled anew). */
+  | { readonly type: "REVIEW.RETRY"; readonly at: string; readonly refundId: string; readonly note?: string; readonly by: string; readonly lookup?: boolean }
+  /** The engine flags a refund for review (its effect ran out of its retry window); its amount stays reserved. */
+  | { readonly type: "REVIEW.FLAG"; readonly at: string; readonly refundId: string; readonly reason: string }
 
 /** A provider call the machine asks for; the engine stores it in the outbox before running it. */
 export interface EffectRequest {

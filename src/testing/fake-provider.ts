@@ -8,7 +8,7 @@ import { Effect } from "effect"
 import { z } from "zod"
 import { lifecycleMachine, type MachineContext, type PaymentStatus } from "../../machines/lifecycle/index.js"
 import { paystateError } from "../errors.js"
-import type { OutboxEffect, OutcomeEvents, ProviderAdapter, ProviderCreate } from "../provider.js"
+import { answered, notPerformed, type OutboxEffect, type OutcomeEvents, type ProviderAdapter, type ProviderCreate } from "../provider.js"
 
 /** What the fake provider does with the next call of an operation. */
 export type FakeOutcome = "ok" | "reject" | "unavailable" | "perform-then-unavailable"
@@ -116,7 +116,12 @@ export const fakeProvider = (options: { name?: string; webhookSecret?: string; p
         if (outcome === "perform-then-unavailable") return Effect.fail(paystateError("PROVIDER_UNAVAILABLE", `fake provider dropped the answer to ${effect.op}`, undefined, true))
         return Effect.succeed(events)
       }),
-    reconcile: (effect) => Effect.sync(() => performed.get(effect.idempotencyKey)),
+    // The fake keeps every answer by idempotency key: a lookup is exact, never a guess.
+    reconcile: (effect) =>
+      Effect.sync(() => {
+        const events = performed.get(effect.idempotencyKey)
+        return events ? answered(events) : notPerformed
+      }),
     webhook: (request) =>
       Effect.suspend(() => {
         const raw = typeof request.rawBody === "string" ? request.rawBody : Buffer.from(request.rawBody).toString("utf8")

@@ -68,18 +68,28 @@ describe("provider answers", () => {
     expect(fake.calls.filter((c) => c.op === "refund")).toHaveLength(1)
   })
 
-  it("an effect that keeps failing is parked for a person after its last attempt", async () => {
-    const { engine, fake, clock, store } = setup({ engine: { maxAttempts: 3 } })
+  it("an outage inside the retry window parks nothing; past the window the refund waits for a person, still reserved", async () => {
+    const { engine, fake, clock, store } = setup({ engine: { retryWindowMs: 6 * 3_600_000, maxBackoffMs: 300_000 } })
     const p = await engine.payments.create({ provider: "fake", amount: 1000, currency: "JPY" })
-    fake.script("refund", "unavailable", "unavailable", "unavailable", "unavailable")
+    fake.script("refund", ...Array<"unavailable">(200).fill("unavailable"))
     await engine.payments.refund({ paymentId: p.id, amount: 100 }).catch(() => {})
-    for (let i = 0; i < 5; i++) {
-      clock.advance(3_600_000)
+    // Five hours of outage, looked at every five minutes at most: still queued, never parked.
+    for (let i = 0; i < 60; i++) {
+      clock.advance(300_000)
       await engine.recover()
     }
-    const row = (await store.outbox(p.id)).find((o) => o.op === "refund")
-    expect(row).toMatchObject({ state: "parked", attempts: 3 })
-    expect((await engine.payments.get(p.id)).reservedAmount).toBe(100)
+    let row = (await store.outbox(p.id)).find((o) => o.op === "refund")
+    expect(row?.state).toBe("pending")
+    expect(row!.attempts).toBeGreaterThan(50)
+    expect(Date.parse(row!.availableAt) - clock.now().getTime()).toBeLessThanOrEqual(300_000)
+    clock.advance(2 * 3_600_000)
+    await engine.recover()
+    row = (await store.outbox(p.id)).find((o) => o.op === "refund")
+    expect(row?.state).toBe("parked")
+    const v = await engine.payments.get(p.id)
+    expect(v.reservedAmount).toBe(100)
+    expect(v.refunds[0]).toMatchObject({ status: "requested", needsReview: true })
+    expect(v.refunds[0]!.reviewReason).toMatch(/still unknown/)
   })
 })
 

@@ -38,6 +38,7 @@ const toPayment = (r: any): StoredPayment => ({
   externalOrderNum: r.external_order_num ?? null,
   createdAt: iso(r.created_at),
   updatedAt: iso(r.updated_at),
+  needsReview: r.needs_review === true,
   version: Number(r.version),
   snapshot: json(r.snapshot),
 })
@@ -55,6 +56,7 @@ const toOutbox = (r: any): OutboxRow => ({
   availableAt: iso(r.available_at),
   createdAt: iso(r.created_at),
   lastError: r.last_error ?? null,
+  retrySince: r.retry_since == null ? null : iso(r.retry_since),
 })
 
 const toJournal = (r: any): JournalEntry => ({
@@ -105,17 +107,17 @@ export const sqlStore = (db: SqlDriver): Store => {
         .transaction(async (tx) => {
           const p = c.payment
           const version = c.expectedVersion + 1
-          const values = [p.id, p.provider, p.providerRef, p.status, p.currency, p.amount, p.externalOrderNum, p.createdAt, p.updatedAt, version, JSON.stringify(p.snapshot)]
+          const values = [p.id, p.provider, p.providerRef, p.status, p.currency, p.amount, p.externalOrderNum, p.createdAt, p.updatedAt, version, JSON.stringify(p.snapshot), p.needsReview ?? false]
           const written =
             c.expectedVersion === 0
               ? await tx.query(
-                  `insert into paystate_payments (id, provider, provider_ref, status, currency, amount, external_order_num, created_at, updated_at, version, snapshot)
-                   values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::jsonb) on conflict (id) do nothing returning *`,
+                  `insert into paystate_payments (id, provider, provider_ref, status, currency, amount, external_order_num, created_at, updated_at, version, snapshot, needs_review)
+                   values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::jsonb,$12) on conflict (id) do nothing returning *`,
                   values,
                 )
               : await tx.query(
-                  `update paystate_payments set provider=$2, provider_ref=$3, status=$4, currency=$5, amount=$6, external_order_num=$7, created_at=$8, updated_at=$9, version=$10, snapshot=$11::jsonb
-                   where id = $1 and version = $12 returning *`,
+                  `update paystate_payments set provider=$2, provider_ref=$3, status=$4, currency=$5, amount=$6, external_order_num=$7, created_at=$8, updated_at=$9, version=$10, snapshot=$11::jsonb, needs_review=$12
+                   where id = $1 and version = $13 returning *`,
                   [...values, c.expectedVersion],
                 )
           if (written.rows.length === 0) throw new StoreConflict("version", `Payment ${p.id} is not at version ${c.expectedVersion}.`)
@@ -129,7 +131,7 @@ export const sqlStore = (db: SqlDriver): Store => {
             c.journal.at,
             JSON.stringify(c.journal.event),
             c.journal.status,
-            JSON.stringify(p.snapshot),
+            JSON.stringify(c.journal.snapshot ?? p.snapshot),
           ])
           for (const o of c.outboxAdd ?? []) {
             await tx.query(
@@ -164,6 +166,7 @@ export const sqlStore = (db: SqlDriver): Store => {
       if (q.status) add("status = ?", q.status)
       if (q.currency) add("currency = ?", q.currency)
       if (q.externalOrderNum) add("external_order_num = ?", q.externalOrderNum)
+      if (q.needsReview !== undefined) add("needs_review = ?", q.needsReview)
       if (q.startTime) add("created_at >= ?", new Date(q.startTime).toISOString())
       if (q.endTime) add("created_at < ?", new Date(q.endTime).toISOString())
       const clause = where.length ? `where ${where.join(" and ")}` : ""
@@ -194,11 +197,15 @@ export const sqlStore = (db: SqlDriver): Store => {
         u.park ? "parked" : "pending",
       ])
     },
-    outbox: async (paymentId) =>
-      (paymentId
-        ? await db.query("select * from paystate_outbox where payment_id = $1 order by created_at", [paymentId])
-        : await db.query("select * from paystate_outbox order by created_at")
-      ).rows.map(toOutbox),
+    unparkOutbox: async (id, availableAt) =>
+      (await db.query("update paystate_outbox set state = 'pending', available_at = $2, retry_since = $2 where id = $1 and state = 'parked' returning id", [id, availableAt])).rows.length > 0,
+    outbox: async (paymentId, state) => {
+      const where: string[] = []
+      const params: unknown[] = []
+      if (paymentId) where.push(`payment_id = $${params.push(paymentId)}`)
+      if (state) where.push(`state = $${params.push(state)}`)
+      return (await db.query(`select * from paystate_outbox ${where.length ? `where ${where.join(" and ")}` : ""} order by created_at`, params)).rows.map(toOutbox)
+    },
     dueTimers: async (now, limit) => (await db.query("select * from paystate_timers where fire_at <= $1 order by fire_at limit $2", [now, limit])).rows.map(toTimer),
     markSeen: async (keys) => {
       if (keys.length) await db.query("insert into paystate_seen (key) select unnest($1::text[]) on conflict do nothing", [keys])

@@ -66,4 +66,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `create table paystate_seen (key text primary key, at timestamptz not null default now())`,
     ],
   },
+  {
+    version: 2,
+    name: "review: payments that need a person, retry windows of outbox entries",
+    sql: [
+      `alter table paystate_payments add column needs_review boolean not null default false`,
+      `create index paystate_payments_review on paystate_payments (created_at desc, id desc) where needs_review`,
+      `alter table paystate_outbox add column retry_since timestamptz`,
+      `create index paystate_outbox_parked on paystate_outbox (created_at) where state = 'parked'`,
+    ],
+  },
 ]
