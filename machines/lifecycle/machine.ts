@@ -289,10 +289,14 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
       updatedAt: e.at,
     }
     const refunds = settleUnattributed(ctx.refunds.map((r) => (r === entry ? settled : r)), e.at)
+    const held = (t: ReturnType<typeof totals>) => t.settled + t.reserved + t.unattributed
     const t = totals({ capturedAmount: ctx.capturedAmount, refunds })
-    if (t.settled + t.reserved + t.unattributed > ctx.capturedAmount) {
+    // Money that has moved (settled, and provider refunds already reported done) can never exceed
+    // what was captured, and a resolution never adds to what is held beyond it.
+    const moved = refunds.reduce((sum, r) => sum + (r.status === "succeeded" ? r.amount : 0), 0)
+    if (moved > ctx.capturedAmount || held(t) > Math.max(ctx.capturedAmount, held(totals(ctx)))) {
       enqueue(
-        refusal("REFUND_EXCEEDS_REFUNDABLE", `Resolving ${e.refundId} as ${e.outcome} would put settled ${t.settled} + reserved ${t.reserved} + unattributed ${t.unattributed} above the ${ctx.capturedAmount} captured.`, {
+        refusal("REFUND_EXCEEDS_REFUNDABLE", `Resolving ${e.refundId} as ${e.outcome} would put ${moved} refunded (settled ${t.settled}, reserved ${t.reserved}, unattributed ${t.unattributed}) above the ${ctx.capturedAmount} captured.`, {
           refundId: e.refundId,
           ...t,
         }),

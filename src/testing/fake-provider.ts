@@ -27,7 +27,7 @@ export interface FakeProvider extends ProviderAdapter {
   readonly ledger: FakeMovement[]
   /** Every call received (including repeats). */
   readonly calls: { op: string; idempotencyKey: string; attempt: number }[]
-  /** Queues outcomes for the next calls of `op` ("*" = any op). */
+  /** Queues outcomes for the next calls of `op` ("*" = any op; "reconcile" = the next lookups). */
   script(op: string, ...outcomes: FakeOutcome[]): void
   /** Refund ids still pending at the provider; `settleRefund` completes or fails them. */
   settleRefund(providerRef: string, to: "succeeded" | "failed"): void
@@ -117,10 +117,14 @@ export const fakeProvider = (options: { name?: string; webhookSecret?: string; p
         return Effect.succeed(events)
       }),
     // The fake keeps every answer by idempotency key: a lookup is exact, never a guess.
+    // `script("reconcile", "reject" | "unavailable")` makes the lookup itself fail (a 404, a 500).
     reconcile: (effect) =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
+        const lookup = scripts.get("reconcile")?.shift()
+        if (lookup === "reject") return Effect.fail(paystateError("PROVIDER_REJECTED", `fake provider: the lookup of ${effect.op} answered 404`, { code: "not_found" }))
+        if (lookup === "unavailable") return Effect.fail(paystateError("PROVIDER_UNAVAILABLE", `fake provider: the lookup of ${effect.op} answered 500`, undefined, true))
         const events = performed.get(effect.idempotencyKey)
-        return events ? answered(events) : notPerformed
+        return Effect.succeed(events ? answered(events) : notPerformed)
       }),
     webhook: (request) =>
       Effect.suspend(() => {
