@@ -19,6 +19,8 @@ export interface FakeMovement {
   readonly paymentRef: string
   readonly amount: number
   readonly idempotencyKey: string
+  /** The provider's id of a refund it made. */
+  readonly refundRef?: string
 }
 
 /** The fake provider and its controls. */
@@ -90,7 +92,7 @@ export const fakeProvider = (options: { name?: string; webhookSecret?: string; p
         const refundRef = `fkr_${++seq}`
         const status = options.pendingRefunds ? "pending" : "succeeded"
         refundStatus.set(refundRef, status)
-        ledger.push({ op: effect.op, paymentRef: ref, amount, idempotencyKey: effect.idempotencyKey })
+        ledger.push({ op: effect.op, paymentRef: ref, amount, idempotencyKey: effect.idempotencyKey, refundRef })
         events = [{ type: "OP.SUCCEEDED", opId: effect.opId, refunds: [{ refundId: effect.opId, providerRef: refundRef, amount, status }] }]
       }
     }
