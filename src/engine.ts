@@ -17,13 +17,16 @@ import { applyStep, protect, startStep, toCommit, type StepResult } from "./step
 import { StoreConflict, type OutboxRow, type Store, type StoredPayment } from "./store.js"
 import type { CreatePaymentCommand, HistoryEntry, PaystateEngine, RefundCommand, WebhookOutcome } from "./types.js"
 import {
+  assertStorable,
   cancelSchema,
   captureSchema,
   createCommonSchema,
   invalidInput,
   listSchema,
   parseOrThrow,
+  paymentIdSchema,
   refundCommonSchema,
+  toStorable,
   updateSchema,
 } from "./validation.js"
 import { toView } from "./view.js"
@@ -53,6 +56,8 @@ export interface EngineOptions {
   readonly backgroundIntervalMs?: number
   /** Reconcile what a crash left behind as soon as the engine starts. Default true. */
   readonly recoverOnStart?: boolean
+  /** The largest webhook body accepted (bytes). Default 1 MiB. */
+  readonly maxWebhookBytes?: number
   /** Where background failures are reported. Default: console.warn. */
   readonly onError?: (error: unknown, where: string) => void
 }
@@ -77,6 +82,7 @@ export const createEngine = (options: EngineOptions): Engine => {
   const maxBackoffMs = options.maxBackoffMs ?? 5 * 60_000
   const retryWindowMs = options.retryWindowMs ?? 24 * 60 * 60_000
   const secretTtlMs = options.secretTtlMs ?? 10 * 60_000
+  const maxWebhookBytes = options.maxWebhookBytes ?? 1024 * 1024
   const onError = options.onError ?? ((e: unknown, where: string) => console.warn(`[paystate] ${scrubText(where)}:`, scrubText(e instanceof Error ? e.message : String(e))))
   const redactors = new Map<string, Redactor>()
   /** The redaction of a provider's fields (see src/redact.ts); unknown providers get the defaults. */
@@ -145,6 +151,9 @@ export const createEngine = (options: EngineOptions): Engine => {
     event: PaymentEvent,
     opts: { command: boolean; outboxDone?: readonly string[]; seen?: readonly string[]; timerFired?: string; persistent?: boolean },
   ): Promise<{ row: StoredPayment; added: OutboxRow[]; result: StepResult }> => {
+    // Provider data is applied whatever it holds (money truth), made storable first (no NUL, no lone
+    // surrogate); host commands were refused before they got here if they were not.
+    if (!opts.command) event = toStorable(event)
     for (let attempt = 0; ; attempt++) {
       const row = await load(paymentId)
       const adapter = adapterOf(row.provider)
@@ -222,6 +231,7 @@ export const createEngine = (options: EngineOptions): Engine => {
 
   const create = (input: CreatePaymentCommand) =>
     guard(async () => {
+      assertStorable(input, "payments.create input")
       const common = parseOrThrow(createCommonSchema, input, "payments.create input")
       const adapter = adapterOf(common.provider)
       const parsed = adapter.createSchema.safeParse(input)
@@ -267,7 +277,9 @@ export const createEngine = (options: EngineOptions): Engine => {
     })
 
   const refundLike = (kind: "refund" | "refund_request") => async (input: RefundCommand) => {
-    const common = parseOrThrow(refundCommonSchema, input, `payments.${kind === "refund" ? "refund" : "refundRequest"} input`)
+    const what = `payments.${kind === "refund" ? "refund" : "refundRequest"} input`
+    assertStorable(input, what)
+    const common = parseOrThrow(refundCommonSchema, input, what)
     if (closed) throw paystateError("ENGINE_CLOSED", "The engine is closed.")
     await initialized
     const row = await load(common.paymentId)
@@ -315,10 +327,20 @@ export const createEngine = (options: EngineOptions): Engine => {
   const handleWebhook = (provider: string, request: { headers: Record<string, string | readonly string[] | undefined>; rawBody: string | Uint8Array }): Promise<WebhookOutcome> =>
     guard(async () => {
       const adapter = adapterOf(provider)
-      if (typeof request?.rawBody !== "string" && !(request?.rawBody instanceof Uint8Array)) {
-        throw paystateError("WEBHOOK_REJECTED", "Pass the raw request body (string or bytes), not parsed JSON: signatures are computed over the exact bytes received.")
+      if (request === null || typeof request !== "object" || request.headers === null || typeof request.headers !== "object" || Array.isArray(request.headers)) {
+        throw paystateError("WEBHOOK_REJECTED", "Pass { headers, rawBody }: headers as the framework gives them (an object of names to strings).", { reason: "bad_request" })
       }
-      const result = await Effect.runPromise(adapter.webhook(request))
+      if (typeof request.rawBody !== "string" && !(request.rawBody instanceof Uint8Array)) {
+        throw paystateError("WEBHOOK_REJECTED", "Pass the raw request body (string or bytes), not parsed JSON: signatures are computed over the exact bytes received.", { reason: "not_raw" })
+      }
+      const size = typeof request.rawBody === "string" ? Buffer.byteLength(request.rawBody) : request.rawBody.byteLength
+      if (size > maxWebhookBytes) throw paystateError("WEBHOOK_REJECTED", `The webhook body has ${size} bytes; at most ${maxWebhookBytes} are accepted.`, { reason: "too_large", size })
+      const verified = await Effect.runPromise(adapter.webhook(request)).catch((e: unknown) => {
+        if (isPaystateError(e)) throw e
+        // Whatever a hostile delivery does to a parser, the host gets a typed refusal, never a crash.
+        throw paystateError("WEBHOOK_REJECTED", `The ${provider} webhook could not be read.`, { reason: "unreadable" })
+      })
+      const result = toStorable(verified)
       for (const k of result.dedupeKeys) if (await store.hasSeen(`${provider}:${k}`)) return { status: "duplicate", paymentIds: [] }
       try {
         const ids = await applyUpdates(provider, result.updates, result.dedupeKeys.map((k) => `${provider}:${k}`))
@@ -362,14 +384,16 @@ export const createEngine = (options: EngineOptions): Engine => {
     store,
     payments: {
       create,
-      get: (paymentId) => guard(async () => view(await load(parseOrThrow(captureSchema.shape.paymentId, paymentId, "payment id")))),
+      get: (paymentId) => guard(async () => view(await load(parseOrThrow(paymentIdSchema, paymentId, "payment id")))),
       list: (query) =>
         guard(async () => {
+          assertStorable(query, "payments.list query")
           const q = parseOrThrow(listSchema, query, "payments.list query") ?? {}
           const page = await store.list(q)
           return { ...page, data: page.data.map(view) }
         }),
       update: async (input) => {
+        assertStorable(input, "payments.update input")
         const u = parseOrThrow(updateSchema, input, "payments.update input")
         return command(u.paymentId, {
           type: "UPDATE",
@@ -380,10 +404,12 @@ export const createEngine = (options: EngineOptions): Engine => {
         })
       },
       capture: async (input) => {
+        assertStorable(input, "payments.capture input")
         const c = parseOrThrow(captureSchema, input, "payments.capture input")
         return command(c.paymentId, { type: "CAPTURE", at: now(), opId: newId("cap", c.idempotencyKey, c.paymentId), ...(c.amount !== undefined ? { amount: c.amount } : {}) })
       },
       cancel: async (input) => {
+        assertStorable(input, "payments.cancel input")
         const c = parseOrThrow(cancelSchema, input, "payments.cancel input")
         return command(c.paymentId, { type: "CANCEL", at: now(), opId: newId("cxl", c.idempotencyKey, c.paymentId) })
       },
@@ -391,7 +417,7 @@ export const createEngine = (options: EngineOptions): Engine => {
       refundRequest: refundLike("refund_request"),
       sync: (paymentId) =>
         guard(async () => {
-          const row = await load(parseOrThrow(captureSchema.shape.paymentId, paymentId, "payment id"))
+          const row = await load(parseOrThrow(paymentIdSchema, paymentId, "payment id"))
           const adapter = adapterOf(row.provider)
           if (!adapter.fetch) return view(row)
           const events = await Effect.runPromise(adapter.fetch(row.snapshot.context as unknown as MachineContext))
@@ -400,7 +426,7 @@ export const createEngine = (options: EngineOptions): Engine => {
         }),
       history: (paymentId) =>
         guard(async () => {
-          const row = await load(parseOrThrow(captureSchema.shape.paymentId, paymentId, "payment id"))
+          const row = await load(parseOrThrow(paymentIdSchema, paymentId, "payment id"))
           const r = redactorOf(row.provider)
           return (await store.journal(row.id)).map((j): HistoryEntry => ({ version: j.version, at: j.at, event: r.redact(j.event as HistoryEntry["event"], "view"), status: j.status }))
         }),

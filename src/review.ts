@@ -10,7 +10,7 @@ import type { LedgerEntry, MachineContext, PaymentEvent } from "../machines/life
 import { paystateError } from "./errors.js"
 import type { OutboxRow, Store, StoredPayment } from "./store.js"
 import type { PaymentView, ReviewItem, ReviewResolution } from "./types.js"
-import { parseOrThrow } from "./validation.js"
+import { assertStorable, parseOrThrow } from "./validation.js"
 
 /** What the review API needs from the engine. */
 export interface ReviewDeps {
@@ -101,6 +101,7 @@ export const createReview = (deps: ReviewDeps) => {
   }
 
   const find = async (id: string) => {
+    assertStorable(id, "review item id")
     const { paymentId, rest } = split(parseOrThrow(itemId, id, "review item id"))
     const row = await store.load(paymentId)
     if (!row) throw paystateError("REVIEW_ITEM_NOT_FOUND", `No review item "${id}": there is no payment ${paymentId}.`, { id })
@@ -112,6 +113,7 @@ export const createReview = (deps: ReviewDeps) => {
 
   /** Looks again: a parked effect goes back to the queue and runs now; a flagged refund is polled anew. */
   const retry = async (id: string, options?: { note?: string; by?: string }): Promise<PaymentView> => {
+    assertStorable(options, "review.retry options")
     const o = parseOrThrow(retryOptions, options, "review.retry options")
     const { paymentId, entry, effect } = await find(id)
     return deps.withLock(paymentId, async () => {
@@ -133,6 +135,7 @@ export const createReview = (deps: ReviewDeps) => {
 
   /** Settles an item by a person's word, journaled with who and why; refused if it would break the ceiling. */
   const resolve = async (id: string, resolutionInput: ReviewResolution): Promise<PaymentView> => {
+    assertStorable(resolutionInput, "review.resolve resolution")
     const r = parseOrThrow(resolution, resolutionInput, "review.resolve resolution")
     const { paymentId, entry, effect } = await find(id)
     const by = r.by ?? "host"
