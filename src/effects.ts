@@ -36,7 +36,11 @@ export interface EffectRunnerDeps {
   readonly load: (paymentId: string) => Promise<StoredPayment>
   readonly adapterOf: (provider: string) => ProviderAdapter
   /** Applies an event to a payment and commits it; returns the outbox rows the step added. */
-  readonly step: (paymentId: string, event: PaymentEvent, opts: { command: boolean; outboxDone?: readonly string[]; persistent?: boolean }) => Promise<{ added: OutboxRow[] }>
+  readonly step: (
+    paymentId: string,
+    event: PaymentEvent,
+    opts: { command: boolean; outboxDone?: readonly string[]; persistent?: boolean; row?: StoredPayment },
+  ) => Promise<{ added: OutboxRow[]; row: StoredPayment }>
   readonly now: () => string
   readonly later: (ms: number) => string
   /** First delay before an unknown outcome is looked up again; doubles per attempt. */
@@ -79,16 +83,24 @@ export const createEffectRunner = (deps: EffectRunnerDeps) => {
 
   const stamp = (events: OutcomeEvents): PaymentEvent[] => events.map((e) => ({ ...e, at: now() }) as PaymentEvent)
 
+  /** What running some effects left: the outbox rows they added and the payment as last saved. */
+  interface Ran {
+    readonly added: OutboxRow[]
+    readonly saved: StoredPayment | undefined
+  }
+
   /** Feeds an effect's outcome back; the first event settles the outbox entry in the same commit. */
-  const applyOutcome = async (row: OutboxRow, events: PaymentEvent[]): Promise<OutboxRow[]> => {
+  const applyOutcome = async (row: OutboxRow, events: PaymentEvent[], current: StoredPayment | undefined): Promise<Ran> => {
     const added: OutboxRow[] = []
+    let saved = current
     if (events.length === 0) events = [{ type: "OP.SUCCEEDED", opId: row.opId, at: now() }]
     for (const [i, event] of events.entries()) {
-      const r = await step(row.paymentId, event, { command: false, persistent: true, outboxDone: i === 0 ? [row.id] : [] })
+      const r = await step(row.paymentId, event, { command: false, persistent: true, outboxDone: i === 0 ? [row.id] : [], ...(saved ? { row: saved } : {}) })
       added.push(...r.added)
+      saved = r.row
     }
     deps.forgetSecret(row.id)
-    return added
+    return { added, saved }
   }
 
   /** Asks the provider; never throws. */
@@ -115,16 +127,18 @@ export const createEffectRunner = (deps: EffectRunnerDeps) => {
    * Runs one outbox entry. `reconcileFirst` is set when its outcome may already exist (recovery):
    * the provider is asked before anything is sent again.
    */
-  const runEffect = async (row: OutboxRow, reconcileFirst: boolean): Promise<OutboxRow[]> => {
-    const payment = await load(row.paymentId)
+  const runEffect = async (row: OutboxRow, reconcileFirst: boolean, current: StoredPayment | undefined): Promise<Ran> => {
+    // The payment as this process just saved it is current enough to build the request from; the
+    // outcome's commit checks the version and steps again on fresh state if it was not.
+    const payment = current?.id === row.paymentId ? current : await load(row.paymentId)
     const adapter = adapterOf(payment.provider)
     const ctx = payment.snapshot.context as unknown as MachineContext
     const result = await attempt(adapter, toEffect(row), ctx, reconcileFirst)
-    if (result.kind === "answered") return applyOutcome(row, stamp(result.events))
+    if (result.kind === "answered") return applyOutcome(row, stamp(result.events), payment)
     const err = result.error
     if (result.kind === "refused") {
       const d = (err.details ?? {}) as Record<string, unknown>
-      await applyOutcome(row, [{ type: "OP.FAILED", opId: row.opId, at: now(), code: String(d.code ?? err.code), message: err.message }])
+      await applyOutcome(row, [{ type: "OP.FAILED", opId: row.opId, at: now(), code: String(d.code ?? err.code), message: err.message }], payment)
       const code = err.code === "CARD_DATA_UNAVAILABLE" ? err.code : "PROVIDER_REJECTED"
       throw paystateError(code, err.message, { paymentId: row.paymentId, opId: row.opId, ...(d.code !== undefined ? { code: d.code } : {}), provider: err.details })
     }
@@ -144,15 +158,24 @@ export const createEffectRunner = (deps: EffectRunnerDeps) => {
     )
   }
 
-  /** Runs the effects a command produced, then any effects their outcomes produced. */
-  const runAll = async (rows: OutboxRow[], reconcileFirst = false): Promise<void> => {
+  /**
+   * Runs the effects a command produced, then any effects their outcomes produced. `current` is the
+   * payment as the caller last saved it; the answer is the payment as the last outcome saved it.
+   */
+  const runAll = async (rows: OutboxRow[], reconcileFirst = false, current?: StoredPayment): Promise<StoredPayment | undefined> => {
     let queue = rows
+    let saved = current
     while (queue.length > 0) {
       const next: OutboxRow[] = []
-      for (const row of queue) next.push(...(await runEffect(row, reconcileFirst)))
+      for (const row of queue) {
+        const r = await runEffect(row, reconcileFirst, saved)
+        next.push(...r.added)
+        saved = r.saved ?? saved
+      }
       queue = next
       reconcileFirst = false
     }
+    return saved
   }
 
   return { runAll, stamp }

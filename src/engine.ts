@@ -142,20 +142,34 @@ export const createEngine = (options: EngineOptions): Engine => {
 
   const keyFor = (paymentId: string) => (opId: string) => `ps-${paymentId}-${opId}`.slice(0, 100)
 
+  /** Options of one step. */
+  interface StepOptions {
+    readonly command: boolean
+    readonly outboxDone?: readonly string[]
+    readonly seen?: readonly string[]
+    readonly timerFired?: string
+    /** An outcome the provider already gave: it must land, so version races are retried longer. */
+    readonly persistent?: boolean
+    /** The payment as this process last saved it: tried first instead of a reload (a race reloads). */
+    readonly row?: StoredPayment
+  }
+
   /**
-   * Applies one event to a payment (the caller holds its lock) and commits the result; retries on a
-   * version conflict with fresh state. Returns the stored row and the outbox rows this step added.
+   * Applies one event to a payment and commits the result, holding the payment's lock only for this
+   * step (never across a provider call, so refunds of one payment reach the provider concurrently);
+   * retries on a version conflict with fresh state. Returns the stored row and the outbox rows added.
    */
-  const step = async (
-    paymentId: string,
-    event: PaymentEvent,
-    opts: { command: boolean; outboxDone?: readonly string[]; seen?: readonly string[]; timerFired?: string; persistent?: boolean },
-  ): Promise<{ row: StoredPayment; added: OutboxRow[]; result: StepResult }> => {
+  const step = (paymentId: string, event: PaymentEvent, opts: StepOptions): Promise<{ row: StoredPayment; added: OutboxRow[]; result: StepResult }> =>
+    withLock(paymentId, () => stepNow(paymentId, event, opts))
+
+  const stepNow = async (paymentId: string, event: PaymentEvent, opts: StepOptions): Promise<{ row: StoredPayment; added: OutboxRow[]; result: StepResult }> => {
     // Provider data is applied whatever it holds (money truth), made storable first (no NUL, no lone
     // surrogate); host commands were refused before they got here if they were not.
     if (!opts.command) event = toStorable(event)
+    let known = opts.row?.id === paymentId ? opts.row : undefined
     for (let attempt = 0; ; attempt++) {
-      const row = await load(paymentId)
+      const row = known ?? (await load(paymentId))
+      known = undefined
       const adapter = adapterOf(row.provider)
       const result = applyStep(adapter.machine, row.snapshot, event)
       if (result.refusal) {
@@ -218,16 +232,16 @@ export const createEngine = (options: EngineOptions): Engine => {
     return fn()
   }
 
-  /** A command on an existing payment: validate, step, run effects, answer with the fresh view. */
+  /**
+   * A command on an existing payment: one step that reserves (the intent commit), the provider call
+   * outside any lock, and the outcome commit; answers with the payment as the last commit saved it.
+   */
   const command = (paymentId: string, event: PaymentEvent) =>
-    guard(() =>
-      withLock(paymentId, async () => {
-        const { added } = await step(paymentId, event, { command: true })
-        crashAt("after-outbox-write")
-        await runAll(added)
-        return view(await load(paymentId))
-      }),
-    )
+    guard(async () => {
+      const { added, row } = await step(paymentId, event, { command: true })
+      crashAt("after-outbox-write")
+      return view((await runAll(added, false, row)) ?? row)
+    })
 
   const create = (input: CreatePaymentCommand) =>
     guard(async () => {
@@ -238,9 +252,9 @@ export const createEngine = (options: EngineOptions): Engine => {
       if (!parsed.success) throw invalidInput(`${common.provider} payment`, parsed.error)
       const pc = parsed.data
       const id = newId("pay", common.idempotencyKey, common.provider)
-      return withLock(id, async () => {
+      const started = await withLock(id, async () => {
         const existing = await store.load(id)
-        if (existing) return view(existing)
+        if (existing) return { existing, saved: existing, rows: [] as OutboxRow[] }
         const at = now()
         const machineInput: PaymentInput = {
           id,
@@ -266,14 +280,18 @@ export const createEngine = (options: EngineOptions): Engine => {
           saved = await store.commit(commit)
         } catch (e) {
           secrets.delete(`${id}/create`)
-          if (e instanceof StoreConflict) return view(await load(id))
+          if (e instanceof StoreConflict) {
+            const existing = await load(id)
+            return { existing, saved: existing, rows: [] as OutboxRow[] }
+          }
           throw e
         }
         inspector.start(saved, adapter.machine)
-        crashAt("after-outbox-write")
-        await runAll(toRows(commit))
-        return view(await load(id))
+        return { existing: undefined, saved, rows: toRows(commit) }
       })
+      if (started.existing) return view(started.existing)
+      crashAt("after-outbox-write")
+      return view((await runAll(started.rows, false, started.saved)) ?? started.saved)
     })
 
   const refundLike = (kind: "refund" | "refund_request") => async (input: RefundCommand) => {
@@ -308,15 +326,15 @@ export const createEngine = (options: EngineOptions): Engine => {
     for (const u of updates) {
       const row = u.paymentId ? await store.load(u.paymentId) : u.providerRef ? await store.findByProviderRef(provider, u.providerRef) : undefined
       if (!row || row.provider !== provider) continue
-      await withLock(row.id, async () => {
-        const added: OutboxRow[] = []
-        for (const e of stamp(u.events)) {
-          const r = await step(row.id, e, { command: false, seen: seenLeft })
-          if (r.result.changed) seenLeft = []
-          added.push(...r.added)
-        }
-        await runAll(added).catch((err) => onError(err, `effects after a ${provider} update of ${row.id}`))
-      })
+      const added: OutboxRow[] = []
+      let last: StoredPayment | undefined
+      for (const e of stamp(u.events)) {
+        const r = await step(row.id, e, { command: false, seen: seenLeft })
+        if (r.result.changed) seenLeft = []
+        added.push(...r.added)
+        last = r.row
+      }
+      await runAll(added, false, last).catch((err) => onError(err, `effects after a ${provider} update of ${row.id}`))
       touched.push(row.id)
     }
     // A delivery that changed nothing is still remembered, so its duplicate is known as one.
@@ -357,13 +375,11 @@ export const createEngine = (options: EngineOptions): Engine => {
       for (const [k, v] of secrets) if (v.until < t) secrets.delete(k)
       const due = await store.dueTimers(now(), 100)
       for (const t of due) {
-        await withLock(t.paymentId, async () => {
-          const { added } = await step(t.paymentId, { type: "TIMER", at: now(), timerId: t.timerId, name: t.name, data: t.data as never }, { command: false, timerFired: t.timerId }).catch(async (e) => {
-            if (isPaystateError(e, "PAYMENT_NOT_FOUND")) return { added: [] as OutboxRow[] }
-            throw e
-          })
-          await runAll(added).catch((err) => onError(err, `timer ${t.timerId} of ${t.paymentId}`))
+        const fired = await step(t.paymentId, { type: "TIMER", at: now(), timerId: t.timerId, name: t.name, data: t.data as never }, { command: false, timerFired: t.timerId }).catch(async (e) => {
+          if (isPaystateError(e, "PAYMENT_NOT_FOUND")) return undefined
+          throw e
         })
+        if (fired) await runAll(fired.added, false, fired.row).catch((err) => onError(err, `timer ${t.timerId} of ${t.paymentId}`))
       }
       return due.length
     })
@@ -372,7 +388,7 @@ export const createEngine = (options: EngineOptions): Engine => {
     guard(async () => {
       const rows = await store.claimOutbox(now(), leaseMs, 100)
       for (const row of rows) {
-        await withLock(row.paymentId, () => runAll([row], true)).catch((err) => onError(err, `recovery of ${row.id}`))
+        await runAll([row], true).catch((err) => onError(err, `recovery of ${row.id}`))
       }
       return rows.length
     })
@@ -450,7 +466,7 @@ export const createEngine = (options: EngineOptions): Engine => {
     },
   }
 
-  const review = createReview({ store, now, leaseMs, load, withLock, step, runAll, view, onError })
+  const review = createReview({ store, now, leaseMs, load, step, runAll, view, onError })
 
   const ready = initialized.then(async () => {
     if (options.recoverOnStart ?? true) await recover().catch((e) => onError(e, "start-up recovery"))

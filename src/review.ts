@@ -18,9 +18,8 @@ export interface ReviewDeps {
   readonly now: () => string
   readonly leaseMs: number
   readonly load: (paymentId: string) => Promise<StoredPayment>
-  readonly withLock: <T>(paymentId: string, fn: () => Promise<T>) => Promise<T>
   readonly step: (paymentId: string, event: PaymentEvent, opts: { command: boolean; outboxDone?: readonly string[] }) => Promise<{ added: OutboxRow[] }>
-  readonly runAll: (rows: OutboxRow[], reconcileFirst?: boolean) => Promise<void>
+  readonly runAll: (rows: OutboxRow[], reconcileFirst?: boolean) => Promise<unknown>
   readonly view: (row: StoredPayment) => PaymentView
   readonly onError: (error: unknown, where: string) => void
 }
@@ -116,21 +115,20 @@ export const createReview = (deps: ReviewDeps) => {
     assertStorable(options, "review.retry options")
     const o = parseOrThrow(retryOptions, options, "review.retry options")
     const { paymentId, entry, effect } = await find(id)
-    return deps.withLock(paymentId, async () => {
-      const at = deps.now()
-      if (effect?.state === "parked") {
-        await store.unparkOutbox(effect.id, at)
-        if (entry?.needsReview) await deps.step(paymentId, { type: "REVIEW.RETRY", at, refundId: entry.id, by: o?.by ?? "host", lookup: false, ...(o?.note ? { note: o.note } : {}) }, { command: true })
-        const claimed = await store.claimOutbox(at, deps.leaseMs, 1, [effect.id])
-        await deps.runAll([...claimed], true).catch((e) => deps.onError(e, `review retry of ${id}`))
-      } else if (entry && entry.needsReview && !entry.unattributed) {
-        const { added } = await deps.step(paymentId, { type: "REVIEW.RETRY", at, refundId: entry.id, by: o?.by ?? "host", lookup: !effect, ...(o?.note ? { note: o.note } : {}) }, { command: true })
-        await deps.runAll(added).catch((e) => deps.onError(e, `review retry of ${id}`))
-      } else {
-        throw paystateError("REVIEW_ITEM_NOT_FOUND", `"${id}" is not waiting for a retry: ${entry?.unattributed ? "an unattributed provider refund is resolved, not retried" : "nothing is parked or flagged"}.`, { id })
-      }
-      return deps.view(await deps.load(paymentId))
-    })
+    // Each step takes the payment's lock itself; the machine re-checks what `find` saw.
+    const at = deps.now()
+    if (effect?.state === "parked") {
+      await store.unparkOutbox(effect.id, at)
+      if (entry?.needsReview) await deps.step(paymentId, { type: "REVIEW.RETRY", at, refundId: entry.id, by: o?.by ?? "host", lookup: false, ...(o?.note ? { note: o.note } : {}) }, { command: true })
+      const claimed = await store.claimOutbox(at, deps.leaseMs, 1, [effect.id])
+      await deps.runAll([...claimed], true).catch((e) => deps.onError(e, `review retry of ${id}`))
+    } else if (entry && entry.needsReview && !entry.unattributed) {
+      const { added } = await deps.step(paymentId, { type: "REVIEW.RETRY", at, refundId: entry.id, by: o?.by ?? "host", lookup: !effect, ...(o?.note ? { note: o.note } : {}) }, { command: true })
+      await deps.runAll(added).catch((e) => deps.onError(e, `review retry of ${id}`))
+    } else {
+      throw paystateError("REVIEW_ITEM_NOT_FOUND", `"${id}" is not waiting for a retry: ${entry?.unattributed ? "an unattributed provider refund is resolved, not retried" : "nothing is parked or flagged"}.`, { id })
+    }
+    return deps.view(await deps.load(paymentId))
   }
 
   /** Settles an item by a person's word, journaled with who and why; refused if it would break the ceiling. */
@@ -139,20 +137,18 @@ export const createReview = (deps: ReviewDeps) => {
     const r = parseOrThrow(resolution, resolutionInput, "review.resolve resolution")
     const { paymentId, entry, effect } = await find(id)
     const by = r.by ?? "host"
-    return deps.withLock(paymentId, async () => {
-      const at = deps.now()
-      const outboxDone = effect ? [effect.id] : []
-      if (entry) {
-        await deps.step(paymentId, { type: "REVIEW.RESOLVE", at, refundId: entry.id, outcome: r.outcome, note: r.note, by }, { command: true, outboxDone })
-      } else if (effect) {
-        const event: PaymentEvent =
-          r.outcome === "succeeded"
-            ? { type: "OP.SUCCEEDED", at, opId: effect.opId, review: { by, note: r.note } }
-            : { type: "OP.FAILED", at, opId: effect.opId, code: "RESOLVED_BY_REVIEW", message: `${by}: ${r.note}`, review: { by, note: r.note } }
-        await deps.step(paymentId, event, { command: false, outboxDone })
-      }
-      return deps.view(await deps.load(paymentId))
-    })
+    const at = deps.now()
+    const outboxDone = effect ? [effect.id] : []
+    if (entry) {
+      await deps.step(paymentId, { type: "REVIEW.RESOLVE", at, refundId: entry.id, outcome: r.outcome, note: r.note, by }, { command: true, outboxDone })
+    } else if (effect) {
+      const event: PaymentEvent =
+        r.outcome === "succeeded"
+          ? { type: "OP.SUCCEEDED", at, opId: effect.opId, review: { by, note: r.note } }
+          : { type: "OP.FAILED", at, opId: effect.opId, code: "RESOLVED_BY_REVIEW", message: `${by}: ${r.note}`, review: { by, note: r.note } }
+      await deps.step(paymentId, event, { command: false, outboxDone })
+    }
+    return deps.view(await deps.load(paymentId))
   }
 
   return { list, retry, resolve }
