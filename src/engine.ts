@@ -13,6 +13,7 @@ import { createInspector, type InspectFn } from "./inspect.js"
 import type { OutboxEffect, PaymentUpdate, ProviderAdapter } from "./provider.js"
 import { redactor, scrubText, type Redactor } from "./redact.js"
 import { createReview } from "./review.js"
+import { guardStore } from "./store-guard.js"
 import { applyStep, protect, startStep, toCommit, type StepResult } from "./step.js"
 import { StoreConflict, type OutboxRow, type Store, type StoredPayment } from "./store.js"
 import type { CreatePaymentCommand, HistoryEntry, PaystateEngine, RefundCommand, WebhookOutcome } from "./types.js"
@@ -29,7 +30,7 @@ import {
   toStorable,
   updateSchema,
 } from "./validation.js"
-import { toView } from "./view.js"
+import { statePath, toView } from "./view.js"
 import { crashAt, createEffectRunner } from "./effects.js"
 
 /** Options of `createEngine`. */
@@ -75,7 +76,8 @@ const newId = (prefix: string, key?: string, scope = ""): string => `${prefix}_$
 
 /** Creates the engine: a Promise facade over the store and the providers' machines and adapters. */
 export const createEngine = (options: EngineOptions): Engine => {
-  const { store, providers } = options
+  const { providers } = options
+  const store = guardStore(options.store)
   const clock = options.clock ?? systemClock
   const leaseMs = options.leaseMs ?? 30_000
   const retryBackoffMs = options.retryBackoffMs ?? 1000
@@ -173,7 +175,8 @@ export const createEngine = (options: EngineOptions): Engine => {
       const adapter = adapterOf(row.provider)
       const result = applyStep(adapter.machine, row.snapshot, event)
       if (result.refusal) {
-        throw paystateError(result.refusal.code, result.refusal.message, { paymentId, ...(result.refusal.details ?? {}) })
+        const state = statePath(row.snapshot.value)
+        throw paystateError(result.refusal.code, result.refusal.message, { paymentId, ...(result.refusal.code === "INVALID_TRANSITION" ? { state } : {}), ...(result.refusal.details ?? {}) })
       }
       if (opts.command && !result.enabled) {
         throw paystateError("INVALID_TRANSITION", `${event.type} is not possible while the payment is ${view(row).state}.`, { paymentId, state: view(row).state })
@@ -346,17 +349,21 @@ export const createEngine = (options: EngineOptions): Engine => {
     guard(async () => {
       const adapter = adapterOf(provider)
       if (request === null || typeof request !== "object" || request.headers === null || typeof request.headers !== "object" || Array.isArray(request.headers)) {
-        throw paystateError("WEBHOOK_REJECTED", "Pass { headers, rawBody }: headers as the framework gives them (an object of names to strings).", { reason: "bad_request" })
+        throw paystateError("WEBHOOK_REJECTED", "Pass { headers, rawBody }: headers as the framework gives them (an object of names to strings).", { provider, reason: "bad_request" })
       }
       if (typeof request.rawBody !== "string" && !(request.rawBody instanceof Uint8Array)) {
-        throw paystateError("WEBHOOK_REJECTED", "Pass the raw request body (string or bytes), not parsed JSON: signatures are computed over the exact bytes received.", { reason: "not_raw" })
+        throw paystateError("WEBHOOK_REJECTED", "Pass the raw request body (string or bytes), not parsed JSON: signatures are computed over the exact bytes received.", { provider, reason: "not_raw" })
       }
       const size = typeof request.rawBody === "string" ? Buffer.byteLength(request.rawBody) : request.rawBody.byteLength
-      if (size > maxWebhookBytes) throw paystateError("WEBHOOK_REJECTED", `The webhook body has ${size} bytes; at most ${maxWebhookBytes} are accepted.`, { reason: "too_large", size })
+      if (size > maxWebhookBytes) throw paystateError("WEBHOOK_REJECTED", `The webhook body has ${size} bytes; at most ${maxWebhookBytes} are accepted.`, { provider, reason: "too_large", size })
       const verified = await Effect.runPromise(adapter.webhook(request)).catch((e: unknown) => {
+        if (isPaystateError(e, "WEBHOOK_REJECTED")) {
+          const d = (e.details ?? {}) as Record<string, unknown>
+          throw paystateError("WEBHOOK_REJECTED", e.message, { ...d, provider, reason: typeof d.reason === "string" ? d.reason : "rejected" })
+        }
         if (isPaystateError(e)) throw e
         // Whatever a hostile delivery does to a parser, the host gets a typed refusal, never a crash.
-        throw paystateError("WEBHOOK_REJECTED", `The ${provider} webhook could not be read.`, { reason: "unreadable" })
+        throw paystateError("WEBHOOK_REJECTED", `The ${provider} webhook could not be read.`, { provider, reason: "unreadable" })
       })
       const result = toStorable(verified)
       for (const k of result.dedupeKeys) if (await store.hasSeen(`${provider}:${k}`)) return { status: "duplicate", paymentIds: [] }

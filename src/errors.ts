@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   "ENGINE_CLOSED",
   "CARD_DATA_UNAVAILABLE",
   "REVIEW_ITEM_NOT_FOUND",
+  "STORE_UNAVAILABLE",
 ] as const
 
 /** One of the stable error codes. */
@@ -32,7 +33,7 @@ export class PaystateError extends Schema.TaggedError<PaystateError>()("Paystate
 
 /** Builds a PaystateError. */
 export const paystateError = (code: ErrorCode, message: string, details?: unknown, retryable?: boolean): PaystateError =>
-  new PaystateError({ code, message, details, retryable: retryable ?? (code === "PROVIDER_UNAVAILABLE" || code === "CONCURRENT_MODIFICATION") })
+  new PaystateError({ code, message, details, retryable: retryable ?? (code === "PROVIDER_UNAVAILABLE" || code === "CONCURRENT_MODIFICATION" || code === "STORE_UNAVAILABLE") })
 
 /** True when the value is a PaystateError, optionally of the given code. */
 export const isPaystateError = (value: unknown, code?: ErrorCode): value is PaystateError =>
