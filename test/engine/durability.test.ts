@@ -57,6 +57,19 @@ describe("Effect layer", () => {
     const out = await Effect.runPromise(Effect.scoped(program.pipe(Effect.provide(layer({ store: memoryStore(), providers: { fake }, backgroundIntervalMs: 0 })))))
     expect(out).toEqual({ refunded: 40, code: "REFUND_EXCEEDS_REFUNDABLE", tag: "PaystateError" })
   })
+
+  it("narrows a failure by its tagged reason with Effect.catchReason", async () => {
+    const program = Effect.gen(function* () {
+      const paystate = yield* Paystate
+      const p = yield* paystate.payments.create({ provider: "fake", amount: 100, currency: "USD" })
+      return yield* paystate.payments.refund({ paymentId: p.id, amount: 500 }).pipe(
+        Effect.map(() => "refunded"),
+        Effect.catchReason("PaystateError", "RefundExceedsRefundable", (reason) => Effect.succeed(`only ${(reason.details as { refundable: number }).refundable} left`)),
+      )
+    })
+    const out = await Effect.runPromise(Effect.scoped(program.pipe(Effect.provide(layer({ store: memoryStore(), providers: { fake: fakeProvider() }, backgroundIntervalMs: 0 })))))
+    expect(out).toBe("only 100 left")
+  })
 })
 
 describe("inspection", () => {
