@@ -17,6 +17,7 @@ import { Effect } from "effect"
 import type { MachineContext, PaymentEvent } from "../machines/lifecycle/index.js"
 import { paystateError, PaystateError } from "./errors.js"
 import type { OutboxEffect, OutcomeEvents, ProviderAdapter, Reconciliation } from "./provider.js"
+import type { LogEntry } from "./log.js"
 import type { OutboxRow, Store, StoredPayment } from "./store.js"
 
 /** Named crash points for crash tests: `PAYSTATE_CRASH_AT=after-outbox-write` kills the process there. */
@@ -53,6 +54,8 @@ export interface EffectRunnerDeps {
   readonly secretOf: (effectId: string) => OutboxEffect["secret"]
   /** Forgets an effect's card data once its outcome is known. */
   readonly forgetSecret: (effectId: string) => void
+  /** The structured log hook. */
+  readonly log: (entry: Omit<LogEntry, "at">) => void
 }
 
 /** What one attempt learned. */
@@ -134,8 +137,13 @@ export const createEffectRunner = (deps: EffectRunnerDeps) => {
     const adapter = adapterOf(payment.provider)
     const ctx = payment.snapshot.context as unknown as MachineContext
     const result = await attempt(adapter, toEffect(row), ctx, reconcileFirst)
-    if (result.kind === "answered") return applyOutcome(row, stamp(result.events), payment)
+    const about = { paymentId: row.paymentId, provider: row.provider, op: row.op, opId: row.opId, attempt: row.attempts }
+    if (result.kind === "answered") {
+      deps.log({ level: "info", event: "effect.answered", ...about })
+      return applyOutcome(row, stamp(result.events), payment)
+    }
     const err = result.error
+    deps.log({ level: "warn", event: result.kind === "refused" ? "effect.refused" : "effect.unknown", ...about, code: err.code, message: err.message })
     if (result.kind === "refused") {
       const d = (err.details ?? {}) as Record<string, unknown>
       await applyOutcome(row, [{ type: "OP.FAILED", opId: row.opId, at: now(), code: String(d.code ?? err.code), message: err.message }], payment)
@@ -146,6 +154,7 @@ export const createEffectRunner = (deps: EffectRunnerDeps) => {
     const park = Date.parse(now()) - since >= deps.retryWindowMs
     await store.releaseOutbox(row.id, { availableAt: later(backoff(row.attempts)), lastError: err.message, park })
     if (park) {
+      deps.log({ level: "error", event: "effect.parked", ...about, code: err.code, message: err.message })
       const refund = ctx.refunds.find((r) => r.id === row.opId)
       const reason = `The provider's answer to ${row.op} ${row.opId} is still unknown after ${Math.round((Date.parse(now()) - since) / 60_000)} minutes (${row.attempts} attempts; last: ${err.message}). Its amount stays reserved until a person retries or resolves it.`
       if (refund) await step(row.paymentId, { type: "REVIEW.FLAG", at: now(), refundId: refund.id, reason }, { command: false, persistent: true })

@@ -11,6 +11,7 @@ import { systemClock, type Clock } from "./clock.js"
 import { isPaystateError, paystateError } from "./errors.js"
 import { createInspector, type InspectFn } from "./inspect.js"
 import type { OutboxEffect, PaymentUpdate, ProviderAdapter } from "./provider.js"
+import { createLogger, type LogFn } from "./log.js"
 import { redactor, scrubText, type Redactor } from "./redact.js"
 import { createReview } from "./review.js"
 import { guardStore } from "./store-guard.js"
@@ -59,6 +60,8 @@ export interface EngineOptions {
   readonly recoverOnStart?: boolean
   /** The largest webhook body accepted (bytes). Default 1 MiB. */
   readonly maxWebhookBytes?: number
+  /** Structured log entries: ids, codes, states and amounts only, never payloads (see src/log.ts). */
+  readonly log?: LogFn
   /** Where background failures are reported. Default: console.warn. */
   readonly onError?: (error: unknown, where: string) => void
 }
@@ -85,7 +88,12 @@ export const createEngine = (options: EngineOptions): Engine => {
   const retryWindowMs = options.retryWindowMs ?? 24 * 60 * 60_000
   const secretTtlMs = options.secretTtlMs ?? 10 * 60_000
   const maxWebhookBytes = options.maxWebhookBytes ?? 1024 * 1024
-  const onError = options.onError ?? ((e: unknown, where: string) => console.warn(`[paystate] ${scrubText(where)}:`, scrubText(e instanceof Error ? e.message : String(e))))
+  const logger = createLogger(options.log, () => clock.now().toISOString())
+  const reportError = options.onError ?? ((e: unknown, where: string) => console.warn(`[paystate] ${scrubText(where)}:`, scrubText(e instanceof Error ? e.message : String(e))))
+  const onError = (e: unknown, where: string) => {
+    logger.emit({ level: "error", event: "background.failed", message: `${where}: ${logger.fromError(e).message}`, ...(isPaystateError(e) ? { code: e.code } : {}) })
+    reportError(e, where)
+  }
   const redactors = new Map<string, Redactor>()
   /** The redaction of a provider's fields (see src/redact.ts); unknown providers get the defaults. */
   const redactorOf = (provider: string): Redactor => {
@@ -175,6 +183,7 @@ export const createEngine = (options: EngineOptions): Engine => {
       const adapter = adapterOf(row.provider)
       const result = applyStep(adapter.machine, row.snapshot, event)
       if (result.refusal) {
+        logger.emit({ level: "info", event: "command.refused", paymentId, provider: row.provider, eventType: event.type, code: result.refusal.code })
         const state = statePath(row.snapshot.value)
         throw paystateError(result.refusal.code, result.refusal.message, { paymentId, ...(result.refusal.code === "INVALID_TRANSITION" ? { state } : {}), ...(result.refusal.details ?? {}) })
       }
@@ -195,6 +204,7 @@ export const createEngine = (options: EngineOptions): Engine => {
       try {
         const saved = await store.commit(commit)
         inspector.step(saved, event)
+        logger.emit({ level: "debug", event: "step.committed", paymentId, provider: row.provider, eventType: event.type, status: saved.status })
         return { row: saved, added: toRows(commit), result }
       } catch (e) {
         // Another process wrote the payment first: step again on its state. An outcome the provider
@@ -224,6 +234,7 @@ export const createEngine = (options: EngineOptions): Engine => {
     retryWindowMs,
     secretOf,
     forgetSecret: (id) => secrets.delete(id),
+    log: logger.emit,
   })
 
   const initialized = store.init()
@@ -357,6 +368,7 @@ export const createEngine = (options: EngineOptions): Engine => {
       const size = typeof request.rawBody === "string" ? Buffer.byteLength(request.rawBody) : request.rawBody.byteLength
       if (size > maxWebhookBytes) throw paystateError("WEBHOOK_REJECTED", `The webhook body has ${size} bytes; at most ${maxWebhookBytes} are accepted.`, { provider, reason: "too_large", size })
       const verified = await Effect.runPromise(adapter.webhook(request)).catch((e: unknown) => {
+        logger.emit({ level: "warn", event: "webhook.rejected", provider, ...logger.fromError(e) })
         if (isPaystateError(e, "WEBHOOK_REJECTED")) {
           const d = (e.details ?? {}) as Record<string, unknown>
           throw paystateError("WEBHOOK_REJECTED", e.message, { ...d, provider, reason: typeof d.reason === "string" ? d.reason : "rejected" })
@@ -366,9 +378,16 @@ export const createEngine = (options: EngineOptions): Engine => {
         throw paystateError("WEBHOOK_REJECTED", `The ${provider} webhook could not be read.`, { provider, reason: "unreadable" })
       })
       const result = toStorable(verified)
-      for (const k of result.dedupeKeys) if (await store.hasSeen(`${provider}:${k}`)) return { status: "duplicate", paymentIds: [] }
+      for (const k of result.dedupeKeys) {
+        if (await store.hasSeen(`${provider}:${k}`)) {
+          logger.emit({ level: "info", event: "webhook.duplicate", provider })
+          return { status: "duplicate", paymentIds: [] }
+        }
+      }
       try {
         const ids = await applyUpdates(provider, result.updates, result.dedupeKeys.map((k) => `${provider}:${k}`))
+        for (const paymentId of ids) logger.emit({ level: "info", event: "webhook.processed", provider, paymentId })
+        if (!ids.length) logger.emit({ level: "info", event: "webhook.ignored", provider })
         return { status: ids.length ? "processed" : "ignored", paymentIds: ids }
       } catch (e) {
         if (e instanceof StoreConflict && e.kind === "duplicate") return { status: "duplicate", paymentIds: [] }

@@ -35,3 +35,18 @@ describe("error details", () => {
     await expect(engine.webhooks.handle("fake", { headers: { "x-fake-signature": "00" }, rawBody: "{}" })).rejects.toMatchObject({ code: "WEBHOOK_REJECTED", details: { provider: "fake", reason: "rejected" } })
   })
 })
+
+describe("structured log hook", () => {
+  it("logs each step, effect and webhook with ids and codes only", async () => {
+    const entries: Record<string, unknown>[] = []
+    const { engine, fake } = setup({ engine: { log: (e) => entries.push(e as never) } })
+    const p = await engine.payments.create({ provider: "fake", amount: 1000, currency: "JPY" })
+    fake.script("refund", "unavailable")
+    await engine.payments.refund({ paymentId: p.id, amount: 100 }).catch(() => {})
+    await engine.webhooks.handle("fake", { headers: { "x-fake-signature": "bad" }, rawBody: "{}" }).catch(() => {})
+    const events = entries.map((e) => e.event)
+    expect(events).toEqual(expect.arrayContaining(["step.committed", "effect.answered", "effect.unknown", "webhook.rejected"]))
+    expect(entries.find((e) => e.event === "effect.unknown")).toMatchObject({ level: "warn", paymentId: p.id, provider: "fake", op: "refund", code: "PROVIDER_UNAVAILABLE" })
+    for (const e of entries) expect(Object.keys(e).every((k) => ["level", "event", "at", "paymentId", "provider", "op", "opId", "eventType", "status", "code", "message", "attempt"].includes(k))).toBe(true)
+  })
+})
