@@ -18,6 +18,7 @@ import type { MachineContext, PaymentEvent } from "../machines/lifecycle/index.j
 import { paystateError, PaystateError } from "./errors.js"
 import type { OutboxEffect, OutcomeEvents, ProviderAdapter, Reconciliation } from "./provider.js"
 import type { LogEntry } from "./log.js"
+import type { Telemetry } from "./telemetry.js"
 import type { OutboxRow, Store, StoredPayment } from "./store.js"
 
 /** Named crash points for crash tests: `PAYSTATE_CRASH_AT=after-outbox-write` kills the process there. */
@@ -56,6 +57,8 @@ export interface EffectRunnerDeps {
   readonly forgetSecret: (effectId: string) => void
   /** The structured log hook. */
   readonly log: (entry: Omit<LogEntry, "at">) => void
+  /** Spans and counters. */
+  readonly telemetry: Telemetry
 }
 
 /** What one attempt learned. */
@@ -123,6 +126,12 @@ export const createEffectRunner = (deps: EffectRunnerDeps) => {
     }
   }
 
+  /** Counts the outcome of a refund-like effect, as the ledger now has it. */
+  const countRefund = (row: OutboxRow, saved: StoredPayment | undefined): void => {
+    const entry = (saved?.snapshot.context as unknown as MachineContext | undefined)?.refunds?.find((r) => r.id === row.opId)
+    if (entry) deps.telemetry.refund({ "paystate.provider": row.provider, "paystate.kind": entry.kind, outcome: entry.status })
+  }
+
   /** The delay before the next attempt: doubling from `retryBackoffMs`, capped at `maxBackoffMs`. */
   const backoff = (attempts: number): number => Math.min(deps.retryBackoffMs * 2 ** Math.min(Math.max(attempts - 1, 0), 30), deps.maxBackoffMs)
 
@@ -136,17 +145,25 @@ export const createEffectRunner = (deps: EffectRunnerDeps) => {
     const payment = current?.id === row.paymentId ? current : await load(row.paymentId)
     const adapter = adapterOf(payment.provider)
     const ctx = payment.snapshot.context as unknown as MachineContext
-    const result = await attempt(adapter, toEffect(row), ctx, reconcileFirst)
+    const attributes = { "paystate.payment.id": row.paymentId, "paystate.provider": row.provider, "paystate.op": row.op, "paystate.attempt": row.attempts, "paystate.reconcile": reconcileFirst }
+    const result = await deps.telemetry.span(`paystate.provider.${row.op}`, attributes, async () => {
+      const r = await attempt(adapter, toEffect(row), ctx, reconcileFirst)
+      if (r.kind !== "answered") throw r.error
+      return r
+    }).catch((e: PaystateError): Attempt => (DEFINITE.includes(e.code) ? { kind: "refused", error: e } : { kind: "unknown", error: e }))
+    deps.telemetry.providerCall({ "paystate.provider": row.provider, "paystate.op": row.op, outcome: result.kind })
     const about = { paymentId: row.paymentId, provider: row.provider, op: row.op, opId: row.opId, attempt: row.attempts }
     if (result.kind === "answered") {
       deps.log({ level: "info", event: "effect.answered", ...about })
-      return applyOutcome(row, stamp(result.events), payment)
+      const ran = await applyOutcome(row, stamp(result.events), payment)
+      countRefund(row, ran.saved)
+      return ran
     }
     const err = result.error
     deps.log({ level: "warn", event: result.kind === "refused" ? "effect.refused" : "effect.unknown", ...about, code: err.code, message: err.message })
     if (result.kind === "refused") {
       const d = (err.details ?? {}) as Record<string, unknown>
-      await applyOutcome(row, [{ type: "OP.FAILED", opId: row.opId, at: now(), code: String(d.code ?? err.code), message: err.message }], payment)
+      countRefund(row, (await applyOutcome(row, [{ type: "OP.FAILED", opId: row.opId, at: now(), code: String(d.code ?? err.code), message: err.message }], payment)).saved)
       const code = err.code === "CARD_DATA_UNAVAILABLE" ? err.code : "PROVIDER_REJECTED"
       throw paystateError(code, err.message, { paymentId: row.paymentId, opId: row.opId, ...(d.code !== undefined ? { code: d.code } : {}), provider: err.details })
     }

@@ -17,7 +17,8 @@ import { createReview } from "./review.js"
 import { guardStore } from "./store-guard.js"
 import { applyStep, protect, startStep, toCommit, type StepResult } from "./step.js"
 import { StoreConflict, type OutboxRow, type Store, type StoredPayment } from "./store.js"
-import type { CreatePaymentCommand, HistoryEntry, PaystateEngine, RefundCommand, WebhookOutcome } from "./types.js"
+import { createTelemetry } from "./telemetry.js"
+import type { CreatePaymentCommand, HistoryEntry, PaystateEngine, RefundCommand, ReviewResolution, WebhookOutcome } from "./types.js"
 import {
   assertStorable,
   cancelSchema,
@@ -88,6 +89,7 @@ export const createEngine = (options: EngineOptions): Engine => {
   const retryWindowMs = options.retryWindowMs ?? 24 * 60 * 60_000
   const secretTtlMs = options.secretTtlMs ?? 10 * 60_000
   const maxWebhookBytes = options.maxWebhookBytes ?? 1024 * 1024
+  const telemetry = createTelemetry()
   const logger = createLogger(options.log, () => clock.now().toISOString())
   const reportError = options.onError ?? ((e: unknown, where: string) => console.warn(`[paystate] ${scrubText(where)}:`, scrubText(e instanceof Error ? e.message : String(e))))
   const onError = (e: unknown, where: string) => {
@@ -235,6 +237,7 @@ export const createEngine = (options: EngineOptions): Engine => {
     secretOf,
     forgetSecret: (id) => secrets.delete(id),
     log: logger.emit,
+    telemetry,
   })
 
   const initialized = store.init()
@@ -414,17 +417,32 @@ export const createEngine = (options: EngineOptions): Engine => {
     guard(async () => {
       const rows = await store.claimOutbox(now(), leaseMs, 100)
       for (const row of rows) {
+        telemetry.outboxLag(clock.now().getTime() - Date.parse(row.createdAt), { "paystate.provider": row.provider, "paystate.op": row.op })
         await runAll([row], true).catch((err) => onError(err, `recovery of ${row.id}`))
       }
       return rows.length
     })
+
+  /** A span and a command count around each public operation; attributes are ids only. */
+  const traced = <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) => (...args: A): Promise<R> => {
+    const first = args[0] as { provider?: unknown; paymentId?: unknown } | string | undefined
+    const attributes: Record<string, string> = {}
+    if (typeof first === "string") attributes[name.startsWith("webhooks") ? "paystate.provider" : "paystate.payment.id"] = first.slice(0, 200)
+    else if (first && typeof first === "object") {
+      if (typeof first.provider === "string") attributes["paystate.provider"] = first.provider.slice(0, 100)
+      if (typeof first.paymentId === "string") attributes["paystate.payment.id"] = first.paymentId.slice(0, 200)
+    }
+    return telemetry.span(`paystate.${name}`, attributes, () => fn(...args), name)
+  }
+  const instrument = <T extends Record<string, (...args: any[]) => Promise<any>>>(prefix: string, ops: T): T =>
+    Object.fromEntries(Object.entries(ops).map(([k, f]) => [k, traced(`${prefix}.${k}`, f)])) as T
 
   const engine: Engine = {
     get ready() {
       return ready
     },
     store,
-    payments: {
+    payments: instrument("payments", {
       create,
       get: (paymentId) => guard(async () => view(await load(parseOrThrow(paymentIdSchema, paymentId, "payment id")))),
       list: (query) =>
@@ -472,13 +490,18 @@ export const createEngine = (options: EngineOptions): Engine => {
           const r = redactorOf(row.provider)
           return (await store.journal(row.id)).map((j): HistoryEntry => ({ version: j.version, at: j.at, event: r.redact(j.event as HistoryEntry["event"], "view"), status: j.status }))
         }),
-    },
-    webhooks: { handle: handleWebhook },
-    review: {
-      list: () => guard(() => review.list()),
-      retry: (id, opts) => guard(() => review.retry(id, opts)),
-      resolve: (id, resolution) => guard(() => review.resolve(id, resolution)),
-    },
+    } satisfies Engine["payments"]),
+    webhooks: instrument("webhooks", { handle: handleWebhook }),
+    review: instrument("review", {
+      list: () =>
+        guard(async () => {
+          const items = await review.list()
+          telemetry.reviewItems(items.length)
+          return items
+        }),
+      retry: (id: string, opts?: { note?: string; by?: string }) => guard(() => review.retry(id, opts)),
+      resolve: (id: string, resolution: ReviewResolution) => guard(() => review.resolve(id, resolution)),
+    }),
     runDueTimers,
     recover,
     close: async () => {
