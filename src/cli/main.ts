@@ -1,65 +1,58 @@
 #!/usr/bin/env node
-/** The `paystate` command: demo, sandbox, status, history, diagram. */
-import { parseArgs } from "node:util"
-import { toJson, toMermaid } from "../diagram.js"
-import { isPaystateError } from "../errors.js"
-import { formatMoney } from "../money.js"
-import { toView } from "../view.js"
-import { runDemo } from "./demo.js"
-import { CLI_PROVIDERS, diagramMachines } from "./providers.js"
-import { openStore } from "./stores.js"
+/** The `paystate` command: demo, sandbox, list, status, history, review, diagram. */
+// Only the argument parser and the flag tables load up front: a usage error is answered at once, and
+// each command loads what it needs (stores, providers, sandboxes) once its flags are known to be valid.
+import { CliError, flagHelp, parseCommand, type FlagSpecs } from "./args.js"
+import { DEMO_FLAGS, DIAGRAM_FLAGS, LIST_FLAGS, PROVIDER_NAMES, READ_FLAGS, REVIEW_FLAGS } from "./flags.js"
+
+const providerNames: readonly string[] = PROVIDER_NAMES
 
 const USAGE = `paystate — payment lifecycles as durable state machines
 
-  paystate demo [--store memory|pglite] [--data-dir DIR] [--only komoju,craftgate,onekey]
-  paystate sandbox <komoju|craftgate|onekey> [--port N] [--webhook-url URL] [credential flags]
-  paystate status <payment-id> [--store pglite|postgres] [--data-dir DIR] [--url URL] [--json]
-  paystate history <payment-id> [--store pglite|postgres] [--data-dir DIR] [--url URL]
-  paystate diagram <lifecycle|komoju|craftgate|onekey> [--format mermaid|json]`
+  paystate demo [--store pglite|memory] [--data-dir DIR] [--only ${providerNames.join(",")}]
+  paystate sandbox <${providerNames.join("|")}> [--port N] [--webhook-url URL] [provider flags]
+  paystate list [filters] [--page N] [--per-page N] [--json] [store flags]
+  paystate status <payment-id> [--json] [store flags]
+  paystate history <payment-id> [--json] [store flags]
+  paystate review list [--json] [store flags]
+  paystate review retry <item-id> [--by NAME] [--note TEXT] [store flags] [--config FILE]
+  paystate review resolve <item-id> --outcome succeeded|failed --note TEXT [--by NAME] [store flags] [--config FILE]
+  paystate diagram <lifecycle|${providerNames.join("|")}> [--format mermaid|json]
 
-const main = async (argv: string[]): Promise<number> => {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: false,
-    options: {
-      store: { type: "string" },
-      "data-dir": { type: "string" },
-      url: { type: "string" },
-      port: { type: "string" },
-      format: { type: "string" },
-      only: { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-      "webhook-url": { type: "string" },
-      "secret-key": { type: "string" },
-      "webhook-secret": { type: "string" },
-      "api-key": { type: "string" },
-      login: { type: "string" },
-      "read-only-key": { type: "string" },
-      "webhook-key": { type: "string" },
-      "time-zone": { type: "string" },
-      cutoff: { type: "string" },
-      "day-cutoff": { type: "string" },
-      "webhook-signature-header": { type: "string" },
-      "tax-rate": { type: "string" },
-      "deposit-expiry-minutes": { type: "string" },
-      "card-partial-refunds": { type: "string" },
-    },
-  })
-  const flags = values as Record<string, string | undefined>
-  const [command, arg] = positionals
-  if (!command || values.help) {
+Store flags: --store pglite|postgres, --data-dir DIR (PGlite, default .paystate/demo), --url URL and
+--schema NAME (PostgreSQL; PAYSTATE_DATABASE_URL / PAYSTATE_DATABASE_SCHEMA; a URL alone means
+PostgreSQL). Read commands never create a store. \`paystate <command> --help\` lists a command's flags.`
+
+const commandHelp = (usage: string, specs: FlagSpecs) => `${usage}\n\n${flagHelp(specs)}`
+
+const main = async (argv: readonly string[]): Promise<number> => {
+  const [command, ...rest] = argv
+  if (!command || command === "--help" || command === "-h" || command === "help") {
     console.log(USAGE)
-    return command || values.help ? 0 : 1
+    return command ? 0 : 2
   }
   switch (command) {
-    case "demo":
-      return runDemo({ store: flags.store, dataDir: flags["data-dir"], only: flags.only?.split(",") })
+    case "demo": {
+      const a = parseCommand("demo", rest, DEMO_FLAGS, 0)
+      if (a.help) return help(commandHelp("paystate demo", DEMO_FLAGS))
+      const only = a.flags.only?.split(",").map((s) => s.trim())
+      const unknown = only?.filter((n) => !providerNames.includes(n)) ?? []
+      if (unknown.length) throw new CliError(`--only ${unknown.join(",")}: no such provider. Use any of: ${providerNames.join(", ")}.`)
+      const { runDemo } = await import("./demo.js")
+      return runDemo({ store: a.flags.store, dataDir: a.flags["data-dir"], only })
+    }
     case "sandbox": {
-      const p = CLI_PROVIDERS.find((x) => x.name === arg)
-      if (!p) return fail(`Unknown provider "${arg ?? ""}". Use one of: ${CLI_PROVIDERS.map((x) => x.name).join(", ")}.`)
-      const sandbox = await p.startSandbox(flags)
+      const name = rest[0]
+      const { cliProvider, sandboxFlagsOf } = await import("./providers.js")
+      const p = name && !name.startsWith("-") ? cliProvider(name) : undefined
+      if (!p) {
+        if (name === "--help" || name === "-h") return help(`paystate sandbox <${providerNames.join("|")}> [flags]; \`paystate sandbox <provider> --help\` lists its flags.`)
+        throw new CliError(`${name && !name.startsWith("-") ? `Unknown provider "${name}"` : "Name the provider first"}: paystate sandbox <${providerNames.join("|")}> [flags].`)
+      }
+      const specs = sandboxFlagsOf(p)
+      const a = parseCommand(`sandbox ${p.name}`, rest.slice(1), specs, 0)
+      if (a.help) return help(commandHelp(`paystate sandbox ${p.name}`, specs))
+      const sandbox = await p.startSandbox(a.flags)
       console.log(`listening on ${sandbox.url}`)
       await new Promise<void>((resolve) => {
         process.once("SIGINT", resolve)
@@ -68,51 +61,71 @@ const main = async (argv: string[]): Promise<number> => {
       await sandbox.close()
       return 0
     }
+    case "list": {
+      const a = parseCommand("list", rest, LIST_FLAGS, 0)
+      if (a.help) return help(commandHelp("paystate list [filters]", LIST_FLAGS))
+      const { listCommand } = await import("./read.js")
+      return listCommand(a)
+    }
     case "status":
     case "history": {
-      if (!arg) return fail(`Usage: paystate ${command} <payment-id>`)
-      const store = openStore(flags)
-      try {
-        await store.init()
-        const row = await store.load(arg)
-        if (!row) return fail(`No payment "${arg}" in the ${store.name} store.`)
-        if (command === "status") {
-          const v = toView(row)
-          if (values.json) console.log(JSON.stringify(v, null, 2))
-          else {
-            console.log(`${v.id}  ${v.provider}  ${v.state}  ${formatMoney(v.amount, v.currency)}`)
-            console.log(`  captured ${formatMoney(v.capturedAmount, v.currency)}, refunded ${formatMoney(v.refundedAmount, v.currency)}, reserved ${formatMoney(v.reservedAmount, v.currency)}, refundable ${formatMoney(v.refundableAmount, v.currency)}`)
-            for (const r of v.refunds) console.log(`  ${r.kind} ${r.id}  ${formatMoney(r.amount, v.currency)}  ${r.status}${r.providerStatus ? ` (${r.providerStatus})` : ""}${r.needsReview ? "  NEEDS REVIEW" : ""}`)
-          }
-        } else {
-          for (const j of await store.journal(arg)) console.log(`v${j.version}  ${j.at}  ${String((j.event as { type?: string }).type)}  → ${j.status}`)
-        }
-        return 0
-      } finally {
-        await store.close()
+      const a = parseCommand(command, rest, READ_FLAGS, 1)
+      if (a.help) return help(commandHelp(`paystate ${command} <payment-id>`, READ_FLAGS))
+      const id = a.positionals[0]
+      if (!id) throw new CliError(`Usage: paystate ${command} <payment-id> (\`paystate list\` shows the ids).`)
+      const { historyCommand, statusCommand } = await import("./read.js")
+      return command === "status" ? statusCommand(id, a) : historyCommand(id, a)
+    }
+    case "review": {
+      const [sub, ...args] = rest
+      const specs = sub ? REVIEW_FLAGS[sub] : undefined
+      if (!sub || !specs) {
+        if (sub === "--help" || sub === "-h") return help("paystate review list | retry <item-id> | resolve <item-id> --outcome succeeded|failed --note TEXT")
+        throw new CliError(`${sub ? `Unknown review command "${sub}"` : "Name a review command"}: use one of list, retry, resolve.`)
       }
+      const a = parseCommand(`review ${sub}`, args, specs, sub === "list" ? 0 : 1)
+      if (a.help) return help(commandHelp(`paystate review ${sub}${sub === "list" ? "" : " <item-id>"}`, specs))
+      const { reviewCommand } = await import("./review.js")
+      return reviewCommand(sub as "list" | "retry" | "resolve", a)
     }
     case "diagram": {
+      const a = parseCommand("diagram", rest, DIAGRAM_FLAGS, 1)
+      if (a.help) return help(commandHelp("paystate diagram <machine>", DIAGRAM_FLAGS))
+      const name = a.positionals[0]
+      const [{ diagramMachines }, { toJson, toMermaid }] = await Promise.all([import("./providers.js"), import("../diagram.js")])
       const machines = diagramMachines()
-      const m = arg ? machines[arg] : undefined
-      if (!m) return fail(`Unknown machine "${arg ?? ""}". Use one of: ${Object.keys(machines).join(", ")}.`)
-      console.log(flags.format === "json" ? JSON.stringify(toJson(m), null, 2) : toMermaid(m))
+      const m = name ? machines[name] : undefined
+      if (!m) throw new CliError(`${name ? `Unknown machine "${name}"` : "Name a machine"}: use one of ${Object.keys(machines).join(", ")}.`)
+      console.log(a.flags.format === "json" ? JSON.stringify(toJson(m), null, 2) : toMermaid(m))
       return 0
     }
     default:
-      return fail(`Unknown command "${command}".\n\n${USAGE}`)
+      throw new CliError(`Unknown command "${command}". Commands: demo, sandbox, list, status, history, review, diagram.\n\n${USAGE}`)
   }
 }
 
-const fail = (message: string): number => {
-  console.error(message)
-  return 1
+/** A PaystateError, recognised without loading the errors module (and Effect) up front. */
+const isPaystateErrorLike = (e: unknown): e is { code: string; message: string } =>
+  !!e && typeof e === "object" && (e as { _tag?: unknown })._tag === "PaystateError" && typeof (e as { code?: unknown }).code === "string"
+
+const help = (text: string): number => {
+  console.log(text)
+  return 0
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
-    console.error(isPaystateError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.stack ?? e.message : String(e))
+    if (e instanceof CliError) {
+      console.error(e.message)
+      process.exit(2)
+    }
+    // INVALID_INPUT from a filter or a note is the caller's to fix, like a usage error.
+    if (isPaystateErrorLike(e)) {
+      console.error(`${e.code}: ${e.message}`)
+      process.exit(e.code === "INVALID_INPUT" ? 2 : 1)
+    }
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e))
     process.exit(1)
   },
 )

@@ -1,49 +1,134 @@
-/** The `paystate` command as a user runs it: demo on PGlite, then status, history, diagram, sandbox. */
-import { spawn, spawnSync } from "node:child_process"
+/**
+ * The `paystate` command as a user runs it: the demo on PGlite prints every payment's id in words
+ * that match its state, then `list`, `status` and `history` read the same store (text and --json),
+ * `diagram` draws, `sandbox` starts and stops.
+ */
+import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { pgliteStore } from "../../adapters/stores/pglite.js"
+import type { PaymentView } from "../../src/types.js"
+import { CLI_MAIN, cli, type CliRun } from "./helpers.js"
 
 const dir = mkdtempSync(join(tmpdir(), "paystate-cli-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
-const main = join(import.meta.dirname, "../../src/cli/main.ts")
-const cli = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", main, ...args], { encoding: "utf8", timeout: 120_000 })
 
-describe("paystate CLI", () => {
+describe("paystate demo, then list / status / history on its store", { timeout: 180_000 }, () => {
   const dataDir = join(dir, "demo")
-
-  it("demo runs the journeys on PGlite, prints a timeline and exits 0; status and history read the same store", async () => {
-    const demo = cli("demo", "--data-dir", dataDir, "--only", "onekey")
-    expect(demo.status).toBe(0)
-    expect(demo.stdout).toContain("paystate demo — pglite store")
-    expect(demo.stdout).toContain("802 INVALID_AMOUNT_TO_REFUND")
+  let demo: CliRun
+  let payments: PaymentView[]
+  beforeAll(async () => {
+    demo = cli(["demo", "--data-dir", dataDir, "--only", "komoju,onekey"])
+    // What the demo stored, read with the store itself (not through the CLI under test).
     const store = pgliteStore({ dataDir })
     await store.init()
-    const page = await store.list({ perPage: 10 })
+    const { toView } = await import("../../src/view.js")
+    payments = (await store.list({ perPage: 100 })).data.map(toView)
     await store.close()
-    expect(page.total).toBeGreaterThanOrEqual(2)
-    const id = page.data.find((p) => p.status === "refunded")!.id
-    const status = cli("status", id, "--data-dir", dataDir, "--json")
-    expect(status.status).toBe(0)
-    expect(JSON.parse(status.stdout)).toMatchObject({ id, status: "refunded", provider: "onekey" })
-    const history = cli("history", id, "--data-dir", dataDir)
-    expect(history.stdout.split("\n")[0]).toMatch(/^v1 .* CREATE +→ pending$/)
-    expect(history.stdout).toContain("REFUND")
-    expect(cli("status", "pay_missing", "--data-dir", dataDir).status).toBe(1)
   }, 180_000)
 
+  it("runs the journeys, exits 0 and prints each payment's id, once per step and in the closing list", () => {
+    expect(demo.status, demo.stderr).toBe(0)
+    expect(demo.stdout).toContain("paystate demo — pglite store")
+    expect(demo.stdout).toContain("802 INVALID_AMOUNT_TO_REFUND")
+    expect(payments.length).toBeGreaterThanOrEqual(4)
+    const closing = demo.stdout.slice(demo.stdout.indexOf("\nDone."))
+    for (const p of payments) {
+      expect(demo.stdout).toContain(`→ ${p.id} · `)
+      expect(closing).toContain(`  ${p.id}\n`)
+    }
+  })
+
+  it("words match the state: an unpaid konbini payment is 'authorized, awaiting the customer', never 'paid'", () => {
+    const lines = demo.stdout.split("\n")
+    const created = lines.findIndex((l) => l.includes("created a konbini payment"))
+    const after = lines[created + 1]!
+    expect(after).toMatch(/→ pay_\S+ · authorized, awaiting the customer · 1,100 JPY to pay, nothing paid yet$/)
+    expect(after).not.toMatch(/paid 1,100/)
+    // Once the customer paid, it is paid.
+    expect(lines[created + 3]).toMatch(/captured · paid 1,100 JPY · refundable 1,100 JPY$/)
+    // A OneKey OXXO deposit nobody has paid yet is pending, awaiting the customer.
+    const deposit = lines.findIndex((l) => l.includes("created for OXXO"))
+    expect(lines[deposit + 1]).toMatch(/pending, awaiting the customer · 1,000\.00 MXN, nothing paid yet$/)
+    // Every "paid X" printed is a captured amount of that payment.
+    for (const l of lines.filter((x) => x.includes("→ pay_"))) {
+      const id = /→ (pay_\S+)/.exec(l)![1]!
+      const paid = /· paid ([\d,.]+) /.exec(l)?.[1]
+      if (paid) expect(payments.find((p) => p.id === id)!.capturedAmount).toBeGreaterThan(0)
+    }
+  })
+
+  it("list shows every id, filters like the list API, pages, and --json is the API's page", () => {
+    const all = cli(["list", "--data-dir", dataDir])
+    expect(all.status, all.stderr).toBe(0)
+    for (const p of payments) expect(all.stdout).toContain(p.id)
+    expect(all.stdout).toMatch(new RegExp(`page 1 of 1 \\(${payments.length} payments\\)`))
+
+    const onekey = JSON.parse(cli(["list", "--data-dir", dataDir, "--provider", "onekey", "--json"]).stdout)
+    expect(onekey.data.map((p: PaymentView) => p.id).sort()).toEqual(payments.filter((p) => p.provider === "onekey").map((p) => p.id).sort())
+    const refunded = JSON.parse(cli(["list", "--data-dir", dataDir, "--status", "refunded", "--currency", "jpy", "--json"]).stdout)
+    expect(refunded.data.length).toBeGreaterThan(0)
+    expect(refunded.data.every((p: PaymentView) => p.status === "refunded" && p.currency === "JPY")).toBe(true)
+    const konbini = payments.find((p) => p.externalOrderNum)!
+    const byOrder = JSON.parse(cli(["list", "--data-dir", dataDir, "--external-order-num", konbini.externalOrderNum!, "--json"]).stdout)
+    expect(byOrder.data.map((p: PaymentView) => p.id)).toEqual([konbini.id])
+    const future = cli(["list", "--data-dir", dataDir, "--since", "2999-01-01T00:00:00Z"])
+    expect(future.stdout).toContain("No payments match these filters")
+    const page2 = JSON.parse(cli(["list", "--data-dir", dataDir, "--per-page", "1", "--page", "2", "--json"]).stdout)
+    expect(page2).toMatchObject({ page: 2, perPage: 1, total: payments.length, lastPage: payments.length })
+    expect(page2.data).toHaveLength(1)
+  })
+
+  it("status prints the payment and each refund with its id, amount and state; --json is the view", () => {
+    const p = payments.find((x) => x.provider === "onekey" && x.refunds.length >= 3)!
+    const text = cli(["status", p.id, "--data-dir", dataDir])
+    expect(text.status, text.stderr).toBe(0)
+    for (const r of p.refunds) expect(text.stdout).toMatch(new RegExp(`${r.kind} ${r.id.replace(/[-]/g, "\\-")}  [\\d,.]+ MXN  ${r.status}`))
+    const json = JSON.parse(cli(["status", p.id, "--data-dir", dataDir, "--json"]).stdout)
+    expect(json).toMatchObject({ id: p.id, provider: "onekey", refundedAmount: p.refundedAmount, reservedAmount: p.reservedAmount })
+  })
+
+  it("history shows amounts, refund ids and the states each event led to; --json carries the same", () => {
+    const p = payments.find((x) => x.provider === "onekey" && x.refunds.length >= 3)!
+    const text = cli(["history", p.id, "--data-dir", dataDir])
+    expect(text.status, text.stderr).toBe(0)
+    const lines = text.stdout.split("\n")
+    expect(lines[1]).toMatch(/^v1 .* CREATE  1,000\.00 MXN OX  → pending/)
+    const first = p.refunds[0]!
+    expect(text.stdout).toContain(`REFUND  refund ${first.id} 400.00 MXN`)
+    expect(text.stdout).toMatch(new RegExp(`refund ${first.id.replace(/-/g, "\\-")}  400\\.00 MXN  requested → pending \\(PENDING\\)  provider ${first.providerRef}`))
+    expect(text.stdout).toMatch(/succeeded \(COMPLETED\) → reversed \(REJECTED\)/)
+    const json = JSON.parse(cli(["history", p.id, "--data-dir", dataDir, "--json"]).stdout)
+    expect(json.entries.length).toBe(p.version)
+    const reversed = json.entries.find((e: { refunds: { to: string }[] }) => e.refunds.some((r) => r.to.startsWith("reversed")))
+    expect(reversed).toMatchObject({ event: "PROVIDER.SYNC", amounts: { captured: 100000 } })
+    expect(json.entries.at(-1).amounts).toMatchObject({ refunded: p.refundedAmount, reserved: p.reservedAmount })
+    // Masked as the app masks them: no bank account number in the journal's events.
+    expect(text.stdout + JSON.stringify(json)).not.toContain("18293435")
+  })
+
+  it("a missing payment is exit 1 with its id", () => {
+    const r = cli(["status", "pay_missing", "--data-dir", dataDir])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toContain('PAYMENT_NOT_FOUND: No payment "pay_missing"')
+  })
+})
+
+describe("paystate diagram and sandbox", { timeout: 180_000 }, () => {
   it("diagram prints Mermaid or the JSON definition", () => {
-    const mermaid = cli("diagram", "craftgate")
+    const mermaid = cli(["diagram", "craftgate"])
     expect(mermaid.stdout.startsWith("stateDiagram-v2")).toBe(true)
     expect(mermaid.stdout).toContain("captured --> refunded")
-    expect(JSON.parse(cli("diagram", "onekey", "--format", "json").stdout)).toMatchObject({ id: "onekey" })
-    expect(cli("diagram", "nope").status).toBe(1)
+    expect(JSON.parse(cli(["diagram", "onekey", "--format", "json"]).stdout)).toMatchObject({ id: "onekey" })
+    const nope = cli(["diagram", "nope"])
+    expect(nope.status).toBe(2)
+    expect(nope.stderr).toContain("lifecycle, komoju, craftgate, onekey")
   })
 
   it("sandbox prints its address once it listens, and stops on SIGTERM", async () => {
-    const p = spawn(process.execPath, ["--import", "tsx", main, "sandbox", "craftgate", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] })
+    const p = spawn(process.execPath, ["--import", "tsx", CLI_MAIN, "sandbox", "craftgate", "--port", "0", "--webhook-key", "hk_cli"], { stdio: ["ignore", "pipe", "pipe"] })
     const url = await new Promise<string>((resolve, reject) => {
       let out = ""
       p.stdout.on("data", (c) => {
