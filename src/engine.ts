@@ -10,7 +10,7 @@ import type { MachineContext, PaymentEvent, PaymentInput } from "../machines/lif
 import { systemClock, type Clock } from "./clock.js"
 import { isPaystateError, paystateError } from "./errors.js"
 import { createInspector, type InspectFn } from "./inspect.js"
-import type { OutboxEffect, PaymentUpdate, ProviderAdapter } from "./provider.js"
+import type { OutboxEffect, PaymentUpdate, ProviderAdapter, WebhookRequest } from "./provider.js"
 import { createLogger, type LogFn } from "./log.js"
 import { redactor, scrubText, type Redactor } from "./redact.js"
 import { createReview } from "./review.js"
@@ -18,7 +18,7 @@ import { guardStore } from "./store-guard.js"
 import { applyStep, protect, startStep, toCommit, type StepResult } from "./step.js"
 import { StoreConflict, type OutboxRow, type Store, type StoredPayment } from "./store.js"
 import { createTelemetry } from "./telemetry.js"
-import type { CreatePaymentCommand, HistoryEntry, PaystateEngine, RefundCommand, ReviewResolution, WebhookOutcome } from "./types.js"
+import type { CreatePaymentCommand, HistoryEntry, PaystateEngine, Providers, RefundCommand, ReviewResolution, WebhookOutcome } from "./types.js"
 import {
   assertStorable,
   cancelSchema,
@@ -36,9 +36,10 @@ import { statePath, toView } from "./view.js"
 import { crashAt, createEffectRunner } from "./effects.js"
 
 /** Options of `createEngine`. */
-export interface EngineOptions {
+export interface EngineOptions<P extends Providers = Providers> {
   readonly store: Store
-  readonly providers: Readonly<Record<string, ProviderAdapter>>
+  /** The providers by the names commands and webhook routes use; their input types type the commands. */
+  readonly providers: P
   readonly clock?: Clock
   /** An XState inspector (e.g. `createWebSocketInspector().inspect`) or any inspection callback. */
   readonly inspect?: InspectFn | { next?: InspectFn }
@@ -68,7 +69,7 @@ export interface EngineOptions {
 }
 
 /** The engine, with its readiness and the store it runs on. */
-export interface Engine extends PaystateEngine {
+export interface Engine<P extends Providers = Providers> extends PaystateEngine<P> {
   /** Resolves once the store is initialised and start-up recovery has run. */
   readonly ready: Promise<void>
   readonly store: Store
@@ -79,7 +80,7 @@ const hash = (...parts: string[]): string => createHash("sha256").update(parts.j
 const newId = (prefix: string, key?: string, scope = ""): string => `${prefix}_${key ? hash(scope, key) : randomBytes(16).toString("base64url").slice(0, 22)}`
 
 /** Creates the engine: a Promise facade over the store and the providers' machines and adapters. */
-export const createEngine = (options: EngineOptions): Engine => {
+export const createEngine = <const P extends Providers>(options: EngineOptions<P>): Engine<P> => {
   const { providers } = options
   const store = guardStore(options.store)
   const clock = options.clock ?? systemClock
@@ -359,9 +360,22 @@ export const createEngine = (options: EngineOptions): Engine => {
     return touched
   }
 
+  /** The request as plain data: a Proxy or accessor that throws on reading is refused, typed. */
+  const readableRequest = (request: WebhookRequest, provider: string): WebhookRequest => {
+    try {
+      if (request === null || typeof request !== "object") return request
+      const headers = request.headers
+      const copy = headers !== null && typeof headers === "object" && !Array.isArray(headers) ? Object.fromEntries(Object.entries(headers)) : headers
+      return { headers: copy, rawBody: request.rawBody }
+    } catch {
+      throw paystateError("WEBHOOK_REJECTED", `The ${provider} webhook request could not be read as plain data.`, { provider, reason: "unreadable" })
+    }
+  }
+
   const handleWebhook = (provider: string, request: { headers: Record<string, string | readonly string[] | undefined>; rawBody: string | Uint8Array }): Promise<WebhookOutcome> =>
     guard(async () => {
       const adapter = adapterOf(provider)
+      request = readableRequest(request, provider)
       if (request === null || typeof request !== "object" || request.headers === null || typeof request.headers !== "object" || Array.isArray(request.headers)) {
         throw paystateError("WEBHOOK_REJECTED", "Pass { headers, rawBody }: headers as the framework gives them (an object of names to strings).", { provider, reason: "bad_request" })
       }

@@ -98,12 +98,35 @@ export type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<
 export type OutcomeEvents = readonly DistributiveOmit<PaymentEvent, "at">[]
 
 /**
+ * The host-facing inputs of a provider, for types only: `createEngine` reads them off each adapter
+ * so that `payments.create` takes that provider's own fields and a typo is a compile error. zod stays
+ * the run-time check; adapters derive these types from the same schemas.
+ */
+export interface ProviderInputs {
+  /** The provider's fields of `payments.create` (beside the common ones). */
+  readonly create: object
+  /** The options of `payments.refund`. */
+  readonly refund: object
+  /** The options of `payments.refundRequest` (`never` when the provider has none). */
+  readonly refundRequest: object
+}
+
+/** What an adapter that declares no input types accepts: any fields, checked at run time only. */
+export interface UntypedInputs extends ProviderInputs {
+  readonly create: Readonly<Record<string, unknown>>
+  readonly refund: Readonly<Record<string, unknown>>
+  readonly refundRequest: Readonly<Record<string, unknown>>
+}
+
+/**
  * A provider plugged into the engine. Effects it returns have no requirements left: the adapter
  * provides its own client layer. Errors are PaystateErrors: `PROVIDER_REJECTED` is a definite
  * answer (the engine records the failure), `PROVIDER_UNAVAILABLE` means the outcome is unknown
  * (the engine keeps the effect in the outbox and reconciles before anything is sent again).
  */
-export interface ProviderAdapter {
+export interface ProviderAdapter<I extends ProviderInputs = UntypedInputs> {
+  /** Types only, never set: the inputs `createEngine` types commands with. */
+  readonly inputs?: I
   readonly name: string
   readonly machine: PaymentMachine
   /** Validates the provider-specific part of `payments.create`; its output becomes machine input. */

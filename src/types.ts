@@ -3,6 +3,7 @@
  * in the currency's minor unit (JPY 1000 = ¥1,000; USD 2050 = $20.50).
  */
 import type { Details, PaymentStatus, RefundStatus } from "../machines/lifecycle/index.js"
+import type { ProviderAdapter, UntypedInputs } from "./provider.js"
 import type { ListPage, ListQuery } from "./store.js"
 
 /** One refund, refund request or cancel, as the host sees it. */
@@ -56,29 +57,48 @@ export interface PaymentView {
   readonly details: Details
 }
 
-/** `payments.create`: the common fields; each provider adds its own (validated by its schema). */
-export interface CreatePaymentCommand {
-  readonly provider: string
+/** The fields of `payments.create` every provider takes. */
+export interface CreateCommon {
+  /** Minor units (JPY has none, USD cents). */
   readonly amount: number
+  /** An ISO 4217 code paystate knows (`CURRENCY_EXPONENTS`). */
   readonly currency: string
   readonly description?: string | null
   readonly metadata?: Record<string, string>
   readonly externalOrderNum?: string | null
   /** Same key, same payment: a retried create returns the first payment. */
   readonly idempotencyKey?: string
-  readonly [providerField: string]: unknown
 }
 
-/** `payments.refund` and `payments.refundRequest`. */
-export interface RefundCommand {
+/** The fields of `payments.refund` and `payments.refundRequest` every provider takes. */
+export interface RefundCommon {
   readonly paymentId: string
   /** Minor units; omitted = everything left to refund. */
   readonly amount?: number
   readonly description?: string | null
   /** Same key, same refund: a retried refund never refunds twice. */
   readonly idempotencyKey?: string
-  readonly [providerOption: string]: unknown
 }
+
+/** The providers an engine was created with, by the names the host gave them. */
+export type Providers = Readonly<Record<string, ProviderAdapter<any>>>
+
+/** The input types an adapter declares (any fields when it declares none). */
+export type InputsOf<A> = A extends ProviderAdapter<infer I> ? I : UntypedInputs
+
+/** `payments.create` for one of the engine's providers: `provider` picks which fields are allowed. */
+export type CreateCommandFor<P extends Providers> = {
+  readonly [K in keyof P & string]: { readonly provider: K } & CreateCommon & InputsOf<P[K]>["create"]
+}[keyof P & string]
+
+/** `payments.refund` (or `refundRequest`) with the options of the engine's providers. */
+export type RefundCommandFor<P extends Providers, W extends "refund" | "refundRequest" = "refund"> = RefundCommon & { readonly [K in keyof P]: InputsOf<P[K]>[W] }[keyof P]
+
+/** `payments.create` without provider types: any provider name, any fields (checked at run time). */
+export type CreatePaymentCommand = CreateCommon & { readonly provider: string; readonly [providerField: string]: unknown }
+
+/** `payments.refund` / `payments.refundRequest` without provider types. */
+export type RefundCommand = RefundCommon & { readonly [providerOption: string]: unknown }
 
 /** What `webhooks.handle` did with a delivery. */
 export interface WebhookOutcome {
@@ -122,23 +142,23 @@ export interface ReviewResolution {
   readonly by?: string
 }
 
-/** The Promise facade `createEngine` returns. */
-export interface PaystateEngine {
+/** The Promise facade `createEngine` returns, typed by the providers it was created with. */
+export interface PaystateEngine<P extends Providers = Providers> {
   readonly payments: {
-    create(command: CreatePaymentCommand): Promise<PaymentView>
+    create(command: CreateCommandFor<P>): Promise<PaymentView>
     get(paymentId: string): Promise<PaymentView>
     list(query?: ListQuery): Promise<ListPage<PaymentView>>
     update(command: { paymentId: string; description?: string | null; metadata?: Record<string, string>; idempotencyKey?: string }): Promise<PaymentView>
     capture(command: { paymentId: string; amount?: number; idempotencyKey?: string }): Promise<PaymentView>
     cancel(command: { paymentId: string; idempotencyKey?: string }): Promise<PaymentView>
-    refund(command: RefundCommand): Promise<PaymentView>
-    refundRequest(command: RefundCommand): Promise<PaymentView>
+    refund(command: RefundCommandFor<P>): Promise<PaymentView>
+    refundRequest(command: RefundCommandFor<P, "refundRequest">): Promise<PaymentView>
     /** Reads the payment's state at the provider and applies it. */
     sync(paymentId: string): Promise<PaymentView>
     history(paymentId: string): Promise<readonly HistoryEntry[]>
   }
   readonly webhooks: {
-    handle(provider: string, request: { headers: Record<string, string | readonly string[] | undefined>; rawBody: string | Uint8Array }): Promise<WebhookOutcome>
+    handle(provider: keyof P & string, request: { headers: Record<string, string | readonly string[] | undefined>; rawBody: string | Uint8Array }): Promise<WebhookOutcome>
   }
   /** What needs a person, and what a person can do about it (see docs/reliability.md). */
   readonly review: {

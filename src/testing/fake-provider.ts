@@ -23,8 +23,15 @@ export interface FakeMovement {
   readonly refundRef?: string
 }
 
+/** The fake provider's own fields: how the payment starts, and an optional deadline. */
+export interface FakeInputs {
+  readonly create: { readonly initial_status?: "pending" | "authorized" | "captured"; readonly deadline?: string }
+  readonly refund: Record<never, never>
+  readonly refundRequest: Record<never, never>
+}
+
 /** The fake provider and its controls. */
-export interface FakeProvider extends ProviderAdapter {
+export interface FakeProvider extends ProviderAdapter<FakeInputs> {
   /** Every movement performed, once per idempotency key. */
   readonly ledger: FakeMovement[]
   /** Every call received (including repeats). */

@@ -44,7 +44,7 @@ describe("OpenTelemetry", () => {
     const sum = (name: string, attrs: Record<string, string>) =>
       points
         .filter((m) => m.descriptor.name === name)
-        .flatMap((m) => m.dataPoints)
+        .flatMap((m) => m.dataPoints as { attributes: Record<string, unknown>; value: unknown }[])
         .filter((d) => Object.entries(attrs).every(([k, v]) => d.attributes[k] === v))
         .reduce((n, d) => n + Number(d.value), 0)
     expect(sum("paystate.commands", { command: "payments.refund", outcome: "ok" })).toBe(1)
