@@ -172,7 +172,9 @@ export const createEffectRunner = (deps: EffectRunnerDeps) => {
     await store.releaseOutbox(row.id, { availableAt: later(backoff(row.attempts)), lastError: err.message, park })
     if (park) {
       deps.log({ level: "error", event: "effect.parked", ...about, code: err.code, message: err.message })
-      const refund = ctx.refunds.find((r) => r.id === row.opId)
+      // A refund's own effect has its id as opId; a lookup of it (poll, review) names it in its payload.
+      const refundId = ctx.refunds.some((r) => r.id === row.opId) ? row.opId : (row.payload as { refundId?: unknown } | null)?.refundId
+      const refund = ctx.refunds.find((r) => r.id === refundId)
       const reason = `The provider's answer to ${row.op} ${row.opId} is still unknown after ${Math.round((Date.parse(now()) - since) / 60_000)} minutes (${row.attempts} attempts; last: ${err.message}). Its amount stays reserved until a person retries or resolves it.`
       if (refund) await step(row.paymentId, { type: "REVIEW.FLAG", at: now(), refundId: refund.id, reason }, { command: false, persistent: true })
     }

@@ -84,12 +84,14 @@ export const applyReport = (
   report: ProviderRefundState,
   at: string,
 ): readonly LedgerEntry[] => {
-  let entry = matchEntry(refunds, report)
+  const entry = matchEntry(refunds, report)
+  let merged: LedgerEntry | undefined
   if (entry && report.providerRef) {
     const holder = refunds.find((r) => r !== entry && r.providerRef === report.providerRef)
     if (holder?.unattributed) {
       // The answer names both ids: the provider refund held aside is this refund.
       refunds = refunds.filter((r) => r !== holder)
+      merged = holder
     } else if (holder) {
       return flag(refunds, entry.id, `The provider reported its refund ${report.providerRef} for ${entry.id}, but it is already recorded on ${holder.id}: one provider refund belongs to one refund.`, at)
     }
@@ -115,20 +117,23 @@ export const applyReport = (
   // A provider that now calls a settled refund failed (OneKey: COMPLETED, then REJECTED by the bank)
   // has had it reversed: the money came back, and the refund stays on record.
   const reported = entry.status === "succeeded" && report.status === "failed" ? "reversed" : report.status
-  const status = canMove(entry.status, reported) ? reported : entry.status
+  let status = canMove(entry.status, reported) ? reported : entry.status
+  // What the held-aside report already knew may be newer than this answer (a webhook said
+  // COMPLETED before the API answer said PENDING): the furthest status wins.
+  const newer = merged && merged.status !== status && canMove(status, merged.status) ? merged : undefined
+  if (newer) status = newer.status
   const next: LedgerEntry = {
     ...entry,
     status,
     // A stale status never overwrites a newer one, but provider ids and details still fill in.
-    providerStatus: status === reported ? (report.providerStatus ?? entry.providerStatus ?? null) : entry.providerStatus ?? null,
+    providerStatus: newer ? (newer.providerStatus ?? null) : status === reported ? (report.providerStatus ?? entry.providerStatus ?? null) : entry.providerStatus ?? null,
     providerRef: entry.providerRef ?? report.providerRef ?? null,
     reason: status === reported && report.reason !== undefined ? report.reason : entry.reason ?? null,
     needsReview: status === "pending" || status === "requested" ? entry.needsReview : false,
     details: report.details ? { ...entry.details, ...report.details } : entry.details,
   }
-  if (JSON.stringify(next) === JSON.stringify(entry)) return refunds
-  const current = entry
-  return refunds.map((r) => (r === current ? { ...next, updatedAt: at } : r))
+  if (!merged && JSON.stringify(next) === JSON.stringify(entry)) return refunds
+  return refunds.map((r) => (r === entry ? { ...next, updatedAt: at } : r))
 }
 
 /**
