@@ -2,6 +2,7 @@
  * Shared setup of the OneKey tests: a sandbox on 127.0.0.1, a webhook receiver that hands each
  * notification to the engine under test, and small helpers for the sandbox's control API.
  */
+import { request } from "node:http"
 import { expect } from "vitest"
 import { make, onekey, startOnekeySandbox, type OnekeyAdapterConfig, type OnekeySandboxOptions, type RunningOnekeySandbox } from "../../adapters/providers/onekey/index.js"
 import { memoryStore } from "../../adapters/stores/memory.js"
@@ -30,6 +31,8 @@ export interface World {
   engine: Engine | undefined
   /** POST to the sandbox; returns the parsed answer and status. */
   control(path: string, body?: unknown): Promise<{ status: number; body: any }>
+  /** GET from the sandbox's control API; returns the parsed answer. */
+  read(path: string): Promise<any>
   /** Every money movement so far. */
   ledger(): Promise<Movement[]>
   /** Waits until every notification sent so far was handled. */
@@ -41,17 +44,40 @@ export interface World {
   close(): Promise<void>
 }
 
+/**
+ * One control call on a fresh connection: a pooled keep-alive socket the sandbox is just closing
+ * (its idle timeout passes while a test opens a database) would fail the call with ECONNRESET.
+ */
+const controlCall = (url: string, method: "GET" | "POST", body?: string): Promise<{ status: number; body: any }> =>
+  new Promise((resolve, reject) => {
+    const req = request(url, { method, agent: false, headers: body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = []
+      res.on("data", (c: Buffer) => chunks.push(c))
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8")
+        let parsed: unknown
+        try {
+          parsed = text ? JSON.parse(text) : undefined
+        } catch {
+          parsed = undefined
+        }
+        resolve({ status: res.statusCode ?? 0, body: parsed })
+      })
+      res.on("error", reject)
+    })
+    req.on("error", reject)
+    req.end(body)
+  })
+
 /** Starts the world. */
 export const startWorld = async (options: OnekeySandboxOptions = {}): Promise<World> => {
   const world = {} as World
   world.engine = undefined
   world.receiver = await startWebhookReceiver(() => world.engine)
   world.sandbox = await startOnekeySandbox({ webhookUrl: `${world.receiver.url}/webhooks/onekey`, ...options })
-  world.control = async (path, body = {}) => {
-    const res = await fetch(world.sandbox.url + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
-    return { status: res.status, body: await res.json().catch(() => undefined) }
-  }
-  world.ledger = async () => ((await (await fetch(`${world.sandbox.url}/_sandbox/ledger`)).json()) as { movements: Movement[] }).movements
+  world.control = async (path, body = {}) => controlCall(world.sandbox.url + path, "POST", JSON.stringify(body))
+  world.read = async (path) => (await controlCall(world.sandbox.url + path, "GET")).body
+  world.ledger = async () => ((await world.read("/_sandbox/ledger")) as { movements: Movement[] }).movements
   world.settle = () => world.sandbox.kernel.settled()
   world.newEngine = (opts = {}) =>
     createEngine({

@@ -83,7 +83,7 @@ describe("OneKey notifications", () => {
     expect(v.refunds).toEqual([expect.objectContaining({ status: "succeeded", providerStatus: "COMPLETED" })])
   })
 
-  it("pairs a notification that beats the refund's lost API answer with its entry, and recovery then reads instead of re-sending", async () => {
+  it("holds a notification that beats the refund's lost API answer as unattributed, and the idempotent replay attributes it", async () => {
     const e = world.newEngine({ adapter: { timeoutMs: 200 } })
     world.engine = e
     try {
@@ -92,14 +92,24 @@ describe("OneKey notifications", () => {
       await expect(e.payments.refund({ paymentId: p.id, amount: 20000, bank_account })).rejects.toMatchObject({ code: "PROVIDER_UNAVAILABLE" })
       expect((await e.payments.get(p.id)).refunds[0]).toMatchObject({ status: "requested", providerRef: null })
       const [atOneKey] = await sandboxRefunds(p.providerRef)
-      await bank(world, String(atOneKey!.refund_id), "DELIVERED")
-      expect((await e.payments.get(p.id)).refunds[0]).toMatchObject({ status: "pending", providerStatus: "DELIVERED", providerRef: String(atOneKey!.refund_id) })
+      const ref = String(atOneKey!.refund_id)
+      await bank(world, ref, "DELIVERED")
+      // OneKey's notification names its refund id only: it is held aside, never guessed to be ours.
+      const held = await e.payments.get(p.id)
+      expect(held.refunds).toEqual([
+        expect.objectContaining({ status: "requested", providerRef: null, amount: 20000 }),
+        expect.objectContaining({ id: `ua:${ref}`, unattributed: true, status: "pending", providerStatus: "DELIVERED", providerRef: ref, amount: 20000 }),
+      ])
+      expect(held).toMatchObject({ reservedAmount: 20000, unattributedAmount: 20000, refundableAmount: 10000 })
       const later = world.newEngine({ store: e.store, clock: manualClock(new Date(Date.now() + 60_000)) })
       await later.ready
       await later.recover()
       await later.close()
       expect((await world.ledger()).filter((m) => m.type === "refund" && m.paymentId === p.providerRef)).toHaveLength(1)
-      expect((await e.payments.get(p.id)).refunds).toEqual([expect.objectContaining({ status: "pending", amount: 20000 })])
+      // The replay with the same key answered OneKey's refund_id: the entry is ours, read at its current status.
+      const v = await e.payments.get(p.id)
+      expect(v.refunds).toEqual([expect.objectContaining({ status: "pending", amount: 20000, providerRef: ref, providerStatus: "DELIVERED", unattributed: false })])
+      expect(v).toMatchObject({ reservedAmount: 20000, unattributedAmount: 0, refundableAmount: 30000 })
     } finally {
       world.engine = undefined
       await e.close()
@@ -128,6 +138,40 @@ describe("OneKey notifications", () => {
       await e.close()
       world.engine = world.newEngine()
     }
+  })
+
+  it("refuses junk with a typed WEBHOOK_REJECTED before any call: too large, not UTF-8, ambiguous, malformed ids, repeated headers", async () => {
+    const before = (await world.ledger()).length
+    const cases: { headers?: Record<string, unknown>; rawBody: unknown }[] = [
+      { rawBody: JSON.stringify({ refund_id: 1, pad: "x".repeat(5000) }) },
+      { rawBody: new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) },
+      { rawBody: JSON.stringify({ refund_id: 1, deposit_id: 2 }) },
+      { rawBody: JSON.stringify({ refund_id: -5 }) },
+      { rawBody: JSON.stringify({ refund_id: 1.5 }) },
+      { rawBody: JSON.stringify({ refund_id: 2 ** 60 }) },
+      { rawBody: JSON.stringify({ refund_id: "" }) },
+      { rawBody: JSON.stringify({ refund_id: null }) },
+      { rawBody: JSON.stringify({ refund_id: [1] }) },
+      { rawBody: "refund_id=1&refund_id=2", headers: { "content-type": "application/x-www-form-urlencoded" } },
+      { rawBody: "__proto__[refund_id]=1", headers: { "content-type": "application/x-www-form-urlencoded" } },
+      { rawBody: "null" },
+      { rawBody: '"refund_id"' },
+      { rawBody: "" },
+      { rawBody: JSON.stringify({ refund_id: 1 }), headers: { "content-type": ["application/json", "text/plain"] } },
+      { rawBody: JSON.stringify({ refund_id: 1 }), headers: { "Content-Type": "application/json", "content-type": "application/json" } },
+      { rawBody: JSON.stringify({ refund_id: 1 }), headers: null as never },
+      { rawBody: JSON.stringify({ refund_id: 1 }), headers: new Proxy({}, { ownKeys: () => { throw new Error("hostile headers") } }) },
+      { rawBody: 12345 },
+      { rawBody: undefined },
+    ]
+    for (const [i, c] of cases.entries()) {
+      const err = await engine().webhooks.handle("onekey", { headers: ("headers" in c ? c.headers : {}) as never, rawBody: c.rawBody as never }).catch((e) => e)
+      expect(err, `case ${i}`).toMatchObject({ code: "WEBHOOK_REJECTED" })
+    }
+    expect((await world.ledger()).length).toBe(before)
+    // The limit leaves room for what OneKey sends, in either encoding.
+    expect(await handle("deposit_id=987654321")).toMatchObject({ status: "ignored" })
+    expect(await engine().webhooks.handle("onekey", { headers: { "content-type": "application/json; charset=utf-8" }, rawBody: Buffer.from('{"refund_id":987654321}') })).toMatchObject({ status: "ignored" })
   })
 
   it("onekeyNotification and signOnekeyWebhook frame the body OneKey posts", () => {

@@ -167,8 +167,30 @@ describe("OneKey sandbox: refunds", () => {
     const c = world.client()
     const first = await run(c.createRefund({ ...d, amount: 10, bank_account }, "same-key"))
     expect(await run(c.createRefund({ ...d, amount: 10, bank_account }, "same-key"))).toEqual(first)
-    expect(await fail(c.createRefund({ ...d, amount: 11, bank_account }, "same-key"))).toMatchObject({ details: { code: 202 } })
+    // OneKey's refusal of the reused key is no answer to the refund: the client reads it as unknown.
+    expect(await fail(c.createRefund({ ...d, amount: 11, bank_account }, "same-key"))).toMatchObject({
+      code: "PROVIDER_UNAVAILABLE",
+      details: { status: 400, reason: "idempotency_key_reused", body: { code: 202 } },
+    })
     expect((await world.ledger()).filter((m) => m.type === "refund")).toHaveLength(1)
+  })
+
+  it("compares a reused key on the exact bytes, and the client sends the same bytes whatever the key order", async () => {
+    const d = await paid("OX", 100)
+    const reordered = Object.fromEntries(Object.entries(bank_account).reverse()) as typeof bank_account
+    // Raw HTTP: the same fields in another order are another body for the same key.
+    const send = async (body: string) => {
+      const res = await fetch(`${world.sandbox.url}/v3/refunds`, { method: "POST", headers: onekeyHeaders(world.sandbox.credentials, new Date(), body, "bytes-key"), body })
+      return { status: res.status, body: await res.json() }
+    }
+    const a = await send(JSON.stringify({ ...d, amount: 10, bank_account }))
+    expect(a.status).toBe(200)
+    expect(await send(JSON.stringify({ ...d, amount: 10, bank_account: reordered }))).toMatchObject({ status: 400, body: { code: 202 } })
+    // The client serialises canonically: the reordered object is the same request.
+    const c = world.client()
+    const first = await run(c.createRefund({ ...d, amount: 20, bank_account }, "canonical-key"))
+    expect(await run(c.createRefund({ amount: 20, bank_account: reordered, ...d } as never, "canonical-key"))).toEqual(first)
+    expect((await world.ledger()).filter((m) => m.type === "refund")).toHaveLength(2)
   })
 
   it("performs a refund whose answer it drops, and replays that answer to the retry", async () => {

@@ -2,18 +2,24 @@
  * The OneKey adapter: turns the machine's effects into signed Directa24 v3 calls and the answers back
  * into machine events. A deposit is the payment: `create` posts it, the customer pays it (a
  * notification or `payments.sync` reports COMPLETED), and refunds go over it.
+ *
+ * Identity: OneKey echoes nothing of paystate's on a refund (no merchant refund reference exists in
+ * the v3 API), so a refund is paystate's only by the answer to its own POST, or to the replay of that
+ * POST with the same X-Idempotency-Key and the same bytes; every other report (notification, lookup,
+ * sync) names the OneKey refund id only and the ledger applies it by that id.
  */
-import { Effect } from "effect"
+import { Effect, Result } from "effect"
 import { z } from "zod"
 import type { MachineContext } from "../../../machines/lifecycle/index.js"
 import { createOnekeyMachine, isCardMethod, onekeyMachine, type OnekeyPolicyOptions } from "../../../machines/onekey/index.js"
 import { paystateError, type PaystateError } from "../../../src/errors.js"
 import { exponentOf, isKnownCurrency, toMajorNumber } from "../../../src/money.js"
-import type { OutboxEffect, OutcomeEvents, ProviderAdapter, ProviderCreate } from "../../../src/provider.js"
+import { answered, cannotTell, type OutboxEffect, type OutcomeEvents, type ProviderAdapter, type ProviderCreate, type Reconciliation } from "../../../src/provider.js"
 import { make, type OnekeyClientShape, type OnekeyConfig, type OnekeyDepositBody, type OnekeyRefundBody } from "./client.js"
-import { unlessNotFound } from "./errors.js"
+import { isDefiniteRefusal, lookupFailure, unlessNotFound, type OnekeyErrorDetails } from "./errors.js"
 import { handleNotification } from "./notifications.js"
 import { createdRefundReport, depositState, minorOrUndefined, refundReport } from "./reports.js"
+import { ONEKEY_SENSITIVE } from "./sensitive.js"
 import { bankAccount, type OnekeyBankAccount } from "./wire.js"
 
 /** Adapter configuration: the client's, the policy's, and where OneKey sends notifications. */
@@ -29,6 +35,16 @@ const payer = z.looseObject({
   last_name: z.string().min(1).max(100),
 })
 
+/** Card field names refused in a create, normalised as src/redact.ts does (case, `_` and `-` ignored). */
+const CARD_FIELDS = new Set([...ONEKEY_SENSITIVE.secret, "cvc", "cvv2", "security_code", "card_cvv", "pan"].map((k) => k.toLowerCase().replace(/[_-]/g, "")))
+
+/** True when any key of the value, at any depth (bounded), names card data. */
+const hasCardField = (v: unknown, depth = 0): boolean => {
+  if (depth > 32 || v === null || typeof v !== "object") return false
+  for (const [k, x] of Object.entries(v)) if (CARD_FIELDS.has(k.toLowerCase().replace(/[_-]/g, "")) || hasCardField(x, depth + 1)) return true
+  return false
+}
+
 const createSchema = z
   .looseObject({
     amount: z.number().int().positive("a deposit amount must be positive"),
@@ -40,6 +56,10 @@ const createSchema = z
     invoice_id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "invoice_id has letters, digits, '-' and '_' only").optional(),
     payer,
   })
+  // paystate uses OneKey's hosted checkout (the non-PCI deposits API): the customer enters card
+  // details with OneKey, so no card data may come in, at any depth (see sensitive.ts). Refused, not
+  // dropped: a host that sends a card number learns at once that it goes nowhere.
+  .refine((v) => !hasCardField(v), { error: "card details (credit_card, card_number, cvv…) are not accepted: OneKey collects them on its checkout (redirect_url); D24's PCI deposits endpoint is not supported" })
   .transform((v): ProviderCreate => {
     const method = v.payment_method.toUpperCase()
     return {
@@ -114,13 +134,17 @@ export const onekey = (config: OnekeyAdapterConfig): ProviderAdapter => {
       Effect.map((r): OutcomeEvents => [{ type: "OP.SUCCEEDED", opId: effect.opId, refunds: [createdRefundReport(effect.opId, r)] }]),
     )
 
-  /** Reads one refund and reports it for the given ledger entry. */
-  const refundStatus = (opId: string, entryId: string, providerRef: string, ctx: MachineContext) =>
+  /**
+   * Reads one refund that is known by its OneKey id. The report names that id only: the ledger
+   * finds the refund that holds it. A failed read (208, 4xx, 5xx, timeout) is "cannot tell".
+   */
+  const readRefund = (providerRef: string, ctx: MachineContext, extra: { refundId?: string } = {}) =>
     client.getRefund(providerRef).pipe(
-      Effect.map((r): OutcomeEvents => {
+      Effect.map((r) => {
         const amount = minorOrUndefined(r.amount, ctx.currency)
-        return [{ type: "OP.SUCCEEDED", opId, refunds: [refundReport(providerRef, r.status, { refundId: entryId, ...(amount !== undefined ? { amount } : {}) })] }]
+        return refundReport(providerRef, r.status, { ...extra, ...(amount !== undefined ? { amount } : {}) })
       }),
+      Effect.mapError(lookupFailure(`what became of refund ${providerRef}`)),
     )
 
   const execute = (effect: OutboxEffect, ctx: MachineContext): Effect.Effect<OutcomeEvents, PaystateError> => {
@@ -133,27 +157,83 @@ export const onekey = (config: OnekeyAdapterConfig): ProviderAdapter => {
         const ref = effect.payload.providerRef
         // Still no OneKey id: the refund's own outbox entry is being reconciled; nothing to read yet.
         if (!ref) return Effect.succeed([{ type: "OP.SUCCEEDED", opId: effect.opId }])
-        return refundStatus(effect.opId, String(effect.payload.refundId), String(ref), ctx)
+        // A lookup: its failure never becomes PROVIDER_REJECTED (readRefund maps it to unavailable).
+        return readRefund(String(ref), ctx).pipe(Effect.map((report): OutcomeEvents => [{ type: "OP.SUCCEEDED", opId: effect.opId, refunds: [report] }]))
       }
       default:
         return Effect.fail(paystateError("PROVIDER_REJECTED", `OneKey deposits have no "${effect.op}" operation: a deposit is captured by the customer paying it, and only refunds go over it.`, { code: null, op: effect.op }))
     }
   }
 
+  /** OneKey's definite refusal of the operation, as the engine records it. */
+  const failedBy = (effect: OutboxEffect, e: PaystateError): Reconciliation => {
+    const code = (e.details as OnekeyErrorDetails).code
+    return answered([{ type: "OP.FAILED", opId: effect.opId, code: String(code), message: e.message }])
+  }
+
   /**
-   * An effect whose answer was lost. A refund a notification already tied to a OneKey id is read;
-   * otherwise the POST is replayed with the same X-Idempotency-Key, which OneKey answers with the
-   * first outcome and no second refund (OneKey has no list of a deposit's refunds to search).
+   * A refund whose answer was lost. OneKey has no search of a deposit's refunds and echoes no
+   * reference of ours on a refund, so the lookup is the replay of the same POST with the same
+   * X-Idempotency-Key and the same bytes (canonical JSON): OneKey answers it with the first outcome
+   * and makes no second refund. Its `refund_id` answer attributes the refund (the ledger merges an
+   * unattributed entry a notification left); a definite refund error (8xx, 208, 202) fails it; a
+   * reused-key answer, 1xx, 5xx or a timeout cannot tell. The refund is then read, so a status the
+   * first answer no longer shows (DELIVERED, COMPLETED, a reversal) is applied at once.
    */
-  const reconcile = (effect: OutboxEffect, ctx: MachineContext): Effect.Effect<OutcomeEvents | undefined, PaystateError> => {
-    if (effect.op === "refund") {
-      const ref = ctx.refunds.find((r) => r.id === effect.opId)?.providerRef
-      return ref ? refundStatus(effect.opId, effect.opId, ref, ctx) : refunded(effect, ctx)
+  const reconcileRefund = (effect: OutboxEffect, ctx: MachineContext): Effect.Effect<Reconciliation, PaystateError> =>
+    Effect.gen(function* () {
+      const known = ctx.refunds.find((r) => r.id === effect.opId)?.providerRef
+      if (known) {
+        // The OneKey id is already recorded on this refund: reading it is a lookup by identity.
+        const report = yield* readRefund(known, ctx, { refundId: effect.opId })
+        return answered([{ type: "OP.SUCCEEDED", opId: effect.opId, refunds: [report] }])
+      }
+      const replay = yield* Effect.result(client.createRefund(refundBody(effect, ctx), effect.idempotencyKey))
+      if (Result.isFailure(replay)) {
+        const e = replay.failure
+        return isDefiniteRefusal(e) ? failedBy(effect, e) : cannotTell(e.message)
+      }
+      const first = createdRefundReport(effect.opId, replay.success)
+      // The replay proved which refund this is, so the read may carry our id too; a failed read
+      // changes nothing (the poll reads it again).
+      const now = yield* Effect.result(readRefund(first.providerRef!, ctx, { refundId: effect.opId }))
+      return answered([{ type: "OP.SUCCEEDED", opId: effect.opId, refunds: Result.isSuccess(now) ? [first, now.success] : [first] }])
+    })
+
+  /**
+   * A deposit whose answer was lost: the replay of the same POST with the same key is the lookup
+   * (there is no search by invoice id, and a deposit body carries no card data, so it can always be
+   * rebuilt). If the replay cannot answer but a notification already named the deposit (found by
+   * paystate's invoice id), the deposit is read instead.
+   */
+  const reconcileCreate = (effect: OutboxEffect, ctx: MachineContext): Effect.Effect<Reconciliation, PaystateError> =>
+    Effect.gen(function* () {
+      const replay = yield* Effect.result(created(effect, ctx))
+      if (Result.isSuccess(replay)) return answered(replay.success)
+      const e = replay.failure
+      if (ctx.providerRef) {
+        const d = yield* client.getDeposit(ctx.providerRef).pipe(Effect.mapError(lookupFailure(`what became of deposit ${ctx.providerRef}`)))
+        return answered([{ type: "OP.SUCCEEDED", opId: effect.opId, payment: depositState(d) }])
+      }
+      return isDefiniteRefusal(e) ? failedBy(effect, e) : cannotTell(e.message)
+    })
+
+  /** Finds out what became of an effect whose outcome is unknown: see `Reconciliation`. */
+  const reconcile = (effect: OutboxEffect, ctx: MachineContext): Effect.Effect<Reconciliation, PaystateError> => {
+    switch (effect.op) {
+      case "refund":
+        return reconcileRefund(effect, ctx)
+      case "create":
+        return reconcileCreate(effect, ctx)
+      case "refund.status":
+        // A read changes nothing at OneKey: doing it again is the lookup.
+        return execute(effect, ctx).pipe(
+          Effect.map(answered),
+          Effect.catch((e: PaystateError) => Effect.succeed(cannotTell(e.message))),
+        )
+      default:
+        return execute(effect, ctx).pipe(Effect.map(answered))
     }
-    if (effect.op === "create" && ctx.providerRef) {
-      return client.getDeposit(ctx.providerRef).pipe(Effect.map((d): OutcomeEvents => [{ type: "OP.SUCCEEDED", opId: effect.opId, payment: depositState(d) }]))
-    }
-    return execute(effect, ctx)
   }
 
   /** The deposit and every refund that may still change, as OneKey has them now. */
@@ -166,7 +246,8 @@ export const onekey = (config: OnekeyAdapterConfig): ProviderAdapter => {
         // failed and reversed are final; a succeeded one may still be reversed by the bank.
         if (!entry.providerRef || entry.status === "failed" || entry.status === "reversed") continue
         const r = yield* unlessNotFound(client.getRefund(entry.providerRef))
-        if (r) refunds.push(refundReport(entry.providerRef, r.status, { refundId: entry.id }))
+        // By OneKey id only: the ledger finds the entry (ours, unattributed or external) holding it.
+        if (r) refunds.push(refundReport(entry.providerRef, r.status))
       }
       return [{ type: "PROVIDER.SYNC" as const, payment: depositState(deposit), refunds }]
     })
@@ -175,10 +256,13 @@ export const onekey = (config: OnekeyAdapterConfig): ProviderAdapter => {
     name: "onekey",
     machine,
     createSchema: createSchema as unknown as z.ZodType<ProviderCreate>,
-    refundSchema: refundSchema as never,
+    // The configured notification URL goes into the stored payload, so a re-send from a process set
+    // up differently (the CLI, another instance) sends the first attempt's bytes.
+    refundSchema: refundSchema.transform((o) => (o.notification_url || !config.notificationUrl ? o : { ...o, notification_url: config.notificationUrl })) as never,
     execute,
     reconcile,
     webhook: (request) => handleNotification(client, request),
     fetch,
+    sensitive: ONEKEY_SENSITIVE,
   }
 }

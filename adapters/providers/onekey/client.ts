@@ -4,12 +4,15 @@
  * `X-Date` and `Authorization: D24 <hex HMAC-SHA256(secretKey, X-Date + X-Login + body)>` over the
  * exact bytes sent. A POST carries `X-Idempotency-Key`, one per logical operation: the headers are
  * built once and every retry (timeouts, 5xx, 409) resends them unchanged, so a retry never pays twice.
+ * Bodies are serialised canonically (`canonicalJson`: keys sorted at every depth), so a body rebuilt
+ * in another process from a stored payload whose key order `jsonb` changed is byte for byte the
+ * first attempt's, and OneKey's check of a reused idempotency key sees the same request.
  */
 import { randomUUID } from "node:crypto"
 import { Context, Effect, Layer } from "effect"
 import type { z } from "zod"
 import { paystateError, type PaystateError } from "../../../src/errors.js"
-import { callHttp, type HttpReply } from "../http.js"
+import { callHttp, canonicalJson, type HttpReply } from "../http.js"
 import { rejection, transientStatus, unreadable } from "./errors.js"
 import { signOnekey } from "./signing.js"
 import {
@@ -109,8 +112,9 @@ export const make = (config: OnekeyConfig): OnekeyClientShape => {
 
   const signed = (method: "GET" | "POST", path: string, body?: object, idempotencyKey?: string) =>
     Effect.suspend(() => {
-      // Signed over the exact text sent; a GET signs the empty string.
-      const text = body === undefined ? "" : JSON.stringify(body)
+      // Signed over the exact text sent; a GET signs the empty string. Canonical, so that every
+      // attempt of one operation, in any process, sends the same bytes.
+      const text = body === undefined ? "" : canonicalJson(body)
       return callHttp({
         method,
         url: base + path,

@@ -1,8 +1,10 @@
 /**
- * OneKey's `{code, description, type}` errors as typed paystate errors. Every 4xx answer is definite
- * (`PROVIDER_REJECTED`, never retried) and carries OneKey's code in `details.code`; what cannot be
- * read as an answer (timeouts, 5xx, a 409 for a request still running, a 2xx body we cannot parse)
- * is `PROVIDER_UNAVAILABLE`: the outcome is unknown and must be reconciled, not assumed.
+ * OneKey's `{code, description, type}` errors as typed paystate errors. A 4xx answer is definite
+ * (`PROVIDER_REJECTED`, never retried) and carries OneKey's code in `details.code`, with one
+ * exception: "this X-Idempotency-Key was used with another body" says nothing about the operation
+ * (the first request with that key may well have been performed), so it is `PROVIDER_UNAVAILABLE`.
+ * What cannot be read as an answer (timeouts, 5xx, a 409 for a request still running, a 2xx body we
+ * cannot parse) is `PROVIDER_UNAVAILABLE` too: the outcome is unknown and must be reconciled.
  */
 import { Effect } from "effect"
 import { paystateError, type PaystateError } from "../../../src/errors.js"
@@ -42,8 +44,22 @@ export const isOnekeyError = (e: unknown, code?: OnekeyErrorCode | number): e is
 /** HTTP answers that say nothing definite: retried with the same idempotency key, else unknown. */
 export const transientStatus = (status: number): boolean => status >= 500 || status === 409 || status === 429
 
+/**
+ * True for an answer refusing a reused idempotency key: D24 documents no code for it, so any 4xx
+ * whose text names the idempotency key (the sandbox's 202 "X-Idempotency-Key was already used with
+ * another body" among them) is read as that, never as a refusal of the operation.
+ */
+export const isKeyReuse = (reply: HttpReply): boolean => reply.status >= 400 && reply.status < 500 && /idempotency/i.test(reply.text)
+
 /** Maps a non-2xx answer to the typed error. */
 export const rejection = (reply: HttpReply, what: string): PaystateError => {
+  if (isKeyReuse(reply)) {
+    return paystateError(
+      "PROVIDER_UNAVAILABLE",
+      `OneKey refused ${what}: its X-Idempotency-Key was already used with another body. That is no answer to the operation (the first request with this key may have been performed); the outcome is unknown.`,
+      { status: reply.status, reason: "idempotency_key_reused", body: reply.json ?? reply.text.slice(0, 500) },
+    )
+  }
   const parsed = errorBody.safeParse(reply.json)
   const body = parsed.success ? parsed.data : undefined
   const code = body ? (Number.isFinite(Number(body.code)) ? Number(body.code) : body.code) : null
@@ -62,6 +78,27 @@ export const rejection = (reply: HttpReply, what: string): PaystateError => {
 /** A 2xx answer whose body is not what OneKey documents: the call may have taken effect. */
 export const unreadable = (reply: HttpReply, what: string): PaystateError =>
   paystateError("PROVIDER_UNAVAILABLE", `OneKey answered ${what} with a body paystate cannot read; the outcome is unknown.`, { status: reply.status, body: reply.json ?? reply.text.slice(0, 500) }, true)
+
+/**
+ * True when an error of a request is OneKey's definite refusal of the operation itself: a 4xx with a
+ * OneKey code that is not about authentication (1xx: credentials, headers, signature, X-Date say
+ * nothing about the operation) — 8xx refund codes, 208 unknown deposit or invoice, 2xx invalid body.
+ * Used on the idempotent replay that reconciles an effect: only such an answer may fail it.
+ */
+export const isDefiniteRefusal = (e: PaystateError): boolean => {
+  if (e.code !== "PROVIDER_REJECTED" || !e.details || typeof e.details !== "object") return false
+  const d = e.details as Partial<OnekeyErrorDetails>
+  return typeof d.status === "number" && d.status >= 400 && d.status < 500 && d.code !== null && d.code !== undefined && d.kind !== "authentication"
+}
+
+/**
+ * A failed lookup as "cannot tell": whatever a read answers (208, 4xx, 5xx), it is no answer to the
+ * operation it looks at, so it must never reach the engine as `PROVIDER_REJECTED`.
+ */
+export const lookupFailure = (what: string) => (e: PaystateError): PaystateError =>
+  e.code === "PROVIDER_UNAVAILABLE"
+    ? e
+    : paystateError("PROVIDER_UNAVAILABLE", `OneKey could not tell ${what}: ${e.message} A failed lookup is not an answer to the operation; it is asked again later.`, { lookup: what, cause: e.code, provider: e.details as never }, true)
 
 /** Reads an object OneKey may not know: its 208 becomes `undefined`; anything else stays an error. */
 export const unlessNotFound = <A>(e: Effect.Effect<A, PaystateError>): Effect.Effect<A | undefined, PaystateError> =>

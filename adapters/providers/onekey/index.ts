@@ -1,8 +1,9 @@
 /** OneKey Payments (Directa24 v3): adapter, Effect client, notifications, sandbox, test helpers. */
 export { onekey, type OnekeyAdapterConfig } from "./adapter.js"
 export { OnekeyClient, layer, make, onekeyHeaders, type OnekeyConfig, type OnekeyClientShape, type OnekeyDepositBody, type OnekeyRefundBody } from "./client.js"
-export { isOnekeyError, onekeyErrorKind, type OnekeyErrorDetails, type OnekeyErrorKind } from "./errors.js"
-export { parseNotification } from "./notifications.js"
+export { isDefiniteRefusal, isKeyReuse, isOnekeyError, onekeyErrorKind, type OnekeyErrorDetails, type OnekeyErrorKind } from "./errors.js"
+export { parseNotification, readNotification, MAX_NOTIFICATION_BYTES } from "./notifications.js"
+export { ONEKEY_SENSITIVE } from "./sensitive.js"
 export { startOnekeySandbox, ONEKEY_SANDBOX_DEFAULTS, type OnekeySandboxOptions, type RunningOnekeySandbox } from "./sandbox.js"
 export { signOnekey, signOnekeyWebhook } from "./signing.js"
 export { ERRORS as ONEKEY_ERRORS, REFUND_STATUSES, DEPOSIT_STATUSES, CARD_RESULTS, ledgerStatus, paymentStatusOf, xDate, type OnekeyErrorCode, type OnekeyRefundStatus } from "./wire.js"

@@ -78,6 +78,8 @@ export class OnekeyModel {
   readonly refunds = new Map<string, SandboxRefund>()
   readonly cardResults: { result: OnekeyCardResult; reason?: string; reason_code?: string | number }[] = []
   readonly forcedErrors: { code: OnekeyErrorCode; description?: string; count: number }[] = []
+  /** Answers forced on the next refund reads (`GET /v3/refunds/{id}`), for lookups that fail. */
+  readonly lookupErrors: { status: 404 | 500; count: number }[] = []
   // Ids keep growing across resets, so an engine that outlives a reset never sees an id reused.
   private nextDeposit = 300_600_000
   private nextRefund = 168_000
@@ -91,6 +93,7 @@ export class OnekeyModel {
       this.refunds.clear()
       this.cardResults.length = 0
       this.forcedErrors.length = 0
+      this.lookupErrors.length = 0
       this.unanswered.clear()
     })
     kernel.onClock((now) => {
@@ -182,6 +185,14 @@ export class OnekeyModel {
       status: d.status,
       created_at: wireTime(d.createdAt),
     }
+  }
+
+  /** The answer forced on the next refund read, if one is armed: OneKey's 208 (HTTP 404) or a 500. */
+  takeLookupError(): SandboxResponse | undefined {
+    const f = this.lookupErrors.find((x) => x.count > 0)
+    if (!f) return undefined
+    f.count -= 1
+    return f.status === 404 ? onekeyErrorResponse(208) : { status: 500, body: { code: 500, description: "Internal server error (sandbox: forced lookup error)", type: "INTERNAL_ERROR" } }
   }
 
   /** `GET /v3/refunds/{id}`. */

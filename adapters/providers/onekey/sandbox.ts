@@ -73,6 +73,9 @@ export const startOnekeySandbox = async (options: OnekeySandboxOptions = {}): Pr
     return undefined
   }
 
+  // A reused X-Idempotency-Key is compared on the exact bytes of the body (the kernel's fingerprint of
+  // the raw body): D24 documents no looser comparison, and it signs the exact bytes, so a client that
+  // passes here sends what any comparison OneKey makes would accept.
   const conflicts = {
     // Not a OneKey code: the first request with this key is still running, so nothing is definite yet.
     inFlight: { status: 409, body: { code: 805, description: "A request with this X-Idempotency-Key is still being processed", type: "ERROR_IN_REFUND" } },
@@ -119,7 +122,7 @@ export const startOnekeySandbox = async (options: OnekeySandboxOptions = {}): Pr
         path: "/v3/refunds/:id",
         handler: (req) => {
           const r = model.refunds.get(req.params.id!)
-          return authenticate(req) ?? (r ? { status: 200, body: model.refundView(r) } : error(208))
+          return authenticate(req) ?? model.takeLookupError() ?? (r ? { status: 200, body: model.refundView(r) } : error(208))
         },
       },
       {
@@ -157,7 +160,7 @@ export const startOnekeySandbox = async (options: OnekeySandboxOptions = {}): Pr
           const id = Number(req.params.id)
           if (!model.deposits.has(id)) return error(208)
           const refunds = [...model.refunds.values()].filter((r) => r.depositId === id)
-          return { status: 200, body: { deposit_id: id, held: model.held(id), refunds: refunds.map((r) => ({ refund_id: r.id, ...model.refundView(r), card: r.card, history: r.history })) } }
+          return { status: 200, body: { deposit_id: id, held: model.held(id), refunds: refunds.map((r) => ({ refund_id: r.id, ...model.refundView(r), card: r.card, cause: r.cause, history: r.history })) } }
         },
       },
       {
@@ -181,6 +184,19 @@ export const startOnekeySandbox = async (options: OnekeySandboxOptions = {}): Pr
           }
           model.forcedErrors.push({ code, count, ...(typeof req.body?.description === "string" ? { description: req.body.description } : {}) })
           return { status: 200, body: { forced: model.forcedErrors.filter((f) => f.count > 0) } }
+        },
+      },
+      {
+        method: "POST",
+        path: "/_sandbox/refunds/lookup-error",
+        handler: (req) => {
+          const status = Number(req.body?.status)
+          const count = req.body?.count === undefined ? 1 : Number(req.body.count)
+          if ((status !== 404 && status !== 500) || !Number.isInteger(count) || count < 0) return { status: 400, body: { error: 'Send {"status": 404|500, "count"?: N}.' } }
+          // count 0 disarms every lookup error still armed.
+          if (count === 0) model.lookupErrors.length = 0
+          else model.lookupErrors.push({ status, count })
+          return { status: 200, body: { armed: model.lookupErrors.filter((f) => f.count > 0) } }
         },
       },
       {
