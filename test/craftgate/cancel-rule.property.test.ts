@@ -33,10 +33,9 @@ const action = fc.oneof(
 
 /** WAITING refunds at the sandbox for a payment: transaction refund ids and CANCEL ids. */
 const waiting = async (providerRef: string) => {
-  const txs = (await world.api("GET", `/payment/v1/refund-transactions?paymentId=${providerRef}&status=WAITING`)).body.data.items as { id: number }[]
-  const cancels = ((await world.api("GET", `/payment/v1/refunds?paymentId=${providerRef}`)).body.data.items as { id: number | null; refundType: string; status: string }[]).filter(
-    (r) => r.refundType === "CANCEL" && r.status === "WAITING",
-  )
+  const txs = (await world.api("GET", `/payment-reporting/v1/refund-transactions?paymentId=${providerRef}&status=WAITING&size=100`)).body.data.items as { id: number }[]
+  // The payment's refunds with an id are its CANCELs (a REFUND has none, seed 003).
+  const cancels = ((await world.api("GET", `/payment-reporting/v1/payments/${providerRef}/refunds`)).body.data.items as { id: number; status: string }[]).filter((r) => r.status === "WAITING")
   return [...txs.map((t) => `/_sandbox/refund-transactions/${t.id}`), ...cancels.map((c) => `/_sandbox/refunds/${c.id}`)]
 }
 
@@ -117,8 +116,9 @@ describe("Craftgate CANCEL rule, ceilings and ledger under interleavings", () =>
           }
           // Craftgate's own records: every CANCEL was made on the payment's Istanbul day, with no refund before it that did not fail.
           const payment = (await world.api("GET", `/payment/v1/card-payments/${ref}`)).body.data
-          const records = (await world.api("GET", `/payment/v1/refunds?paymentId=${ref}`)).body.data.items as { id: number | null; refundType: string; createdDate: string; status: string }[]
-          const parts = (await world.api("GET", `/payment/v1/refund-transactions?paymentId=${ref}`)).body.data.items as { id: number; status: string }[]
+          const listed = (await world.api("GET", `/payment-reporting/v1/payments/${ref}/refunds`)).body.data.items as { id: number }[]
+          const records = await Promise.all(listed.map(async (r) => (await world.api("GET", `/payment/v1/refunds/${r.id}`)).body.data as { id: number; refundType: string; createdDate: string; status: string }))
+          const parts = (await world.api("GET", `/payment-reporting/v1/refund-transactions?paymentId=${ref}&size=100`)).body.data.items as { id: number; status: string }[]
           for (const c of records.filter((r) => r.refundType === "CANCEL")) {
             expect(c.createdDate.slice(0, 10)).toBe(String(payment.createdDate).slice(0, 10))
             expect(parts.filter((t) => t.id < c.id!).every((t) => t.status === "FAILURE")).toBe(true)

@@ -63,7 +63,8 @@ describe("Craftgate client", () => {
     expect(r).toMatchObject({ id: 5001, refundType: "CANCEL", paymentTransactionRefunds: [] })
     const [call] = seen
     expect(call).toMatchObject({ method: "POST", url: "/payment/v1/refunds" })
-    expect(call!.body).toBe('{"paymentId":42,"conversationId":"c-1","refundDestinationType":"WALLET"}')
+    // Canonical JSON (sorted keys): a body rebuilt from a stored payload is byte for byte the same.
+    expect(call!.body).toBe('{"conversationId":"c-1","paymentId":42,"refundDestinationType":"WALLET"}')
     const h = call!.headers
     expect(h["x-api-key"]).toBe("api-key")
     expect(h["x-auth-version"]).toBe("1")
@@ -77,7 +78,8 @@ describe("Craftgate client", () => {
     const found = await run(make(config()).searchTransactionRefunds({ conversationId: "ps-pay_x-rf 1/ü", paymentId: 42 }))
     expect(found[0]).toMatchObject({ id: 7001, status: "WAITING" })
     const [call] = seen
-    expect(call!.url).toBe("/payment/v1/refund-transactions?conversationId=ps-pay_x-rf+1%2F%C3%BC&paymentId=42")
+    // The reporting API's search, with the query encoded as the official node client does (%20, not +).
+    expect(call!.url).toBe("/payment-reporting/v1/refund-transactions?conversationId=ps-pay_x-rf%201%2F%C3%BC&paymentId=42&page=0&size=100")
     expect(call!.body).toBe("")
     const decoded = decodeURIComponent(base + call!.url)
     expect(call!.headers["x-signature"]).toBe(sha(decoded + "api-key" + "secret-key" + call!.headers["x-rnd-key"]))
@@ -143,12 +145,52 @@ describe("Craftgate client", () => {
     const effect: OutboxEffect = { id: "x/create", paymentId: ctx.id, provider: "craftgate", opId: "create", op: "create", payload: {}, idempotencyKey: "k", attempt: 1, createdAt: "" }
     const events = await run(adapter.execute(effect, ctx))
     expect(seen[0]!.body).toBe(
-      '{"price":12345,"paidPrice":12345.67,"walletPrice":0,"installment":3,"currency":"TRY","paymentGroup":"PRODUCT","paymentPhase":"AUTH","conversationId":"pay_AAAAAAAAAAAAAAAAAAAAAA","externalId":"order-9","card":{"cardUserKey":"u","cardToken":"t"},"items":[{"name":"a","price":12344.9},{"price":0.1}]}',
+      '{"card":{"cardToken":"t","cardUserKey":"u"},"conversationId":"pay_AAAAAAAAAAAAAAAAAAAAAA","currency":"TRY","externalId":"order-9","installment":3,"items":[{"name":"a","price":12344.9},{"price":0.1}],"paidPrice":12345.67,"paymentGroup":"PRODUCT","paymentPhase":"AUTH","price":12345,"walletPrice":0}',
     )
     expect(events[0]).toMatchObject({
       type: "OP.SUCCEEDED",
       payment: { status: "captured", providerRef: "42", capturedAmount: 1234567, details: { paidAt: "2026-11-23T09:00:00.000Z", transactions: [{ id: "11", paidPrice: 1234557 }, { id: "12", paidPrice: 10 }] } },
     })
+  })
+
+  it("reads every page of a reporting search (page 0 first, until totalSize), each id once", async () => {
+    const tx = (id: number) => ({ ...txRefundData, id, currency: undefined, paymentId: undefined })
+    replies = [
+      { status: 200, body: { data: { page: 0, size: 2, totalSize: 3, items: [tx(1), tx(2)] } } },
+      // A record moved onto the next page while reading: counted once.
+      { status: 200, body: { data: { page: 1, size: 2, totalSize: 3, items: [tx(2), tx(3)] } } },
+    ]
+    const found = await run(make(config({ pageSize: 2 })).searchTransactionRefunds({ paymentId: 42 }))
+    expect(found.map((t) => t.id)).toEqual([1, 2, 3])
+    expect(seen.map((s) => s.url)).toEqual(["/payment-reporting/v1/refund-transactions?paymentId=42&page=0&size=2", "/payment-reporting/v1/refund-transactions?paymentId=42&page=1&size=2"])
+    // An empty page ends it even if totalSize promised more.
+    seen.length = 0
+    replies = [{ status: 200, body: { data: { page: 0, size: 2, totalSize: 5, items: [tx(9)] } } }, { status: 200, body: { data: { page: 1, size: 2, totalSize: 5, items: [] } } }]
+    expect((await run(make(config({ pageSize: 2 })).searchRefunds({ conversationId: "c" }))).length).toBe(1)
+    expect(seen.map((s) => s.url)).toEqual(["/payment-reporting/v1/refunds?conversationId=c&page=0&size=2", "/payment-reporting/v1/refunds?conversationId=c&page=1&size=2"])
+  })
+
+  it("calls the official clients' paths: payment API retrieves, reporting listings", async () => {
+    const c = make(config())
+    replies = [
+      { status: 200, body: { data: refundData } },
+      { status: 200, body: { data: txRefundData } },
+      { status: 200, body: { data: { items: [], page: 0, size: 0, totalSize: 0 } } },
+      { status: 200, body: { data: { items: [], page: 0, size: 0, totalSize: 0 } } },
+      { status: 200, body: { data: { items: [], page: 0, size: 0, totalSize: 0 } } },
+    ]
+    await run(c.retrieveRefund(5001))
+    await run(c.retrieveTransactionRefund(7001))
+    await run(c.retrievePaymentRefunds(42))
+    await run(c.retrievePaymentTransactionRefunds(42, 11))
+    await run(c.searchPayments({ conversationId: "pay_x" }))
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+      "GET /payment/v1/refunds/5001",
+      "GET /payment/v1/refund-transactions/7001",
+      "GET /payment-reporting/v1/payments/42/refunds",
+      "GET /payment-reporting/v1/payments/42/transactions/11/refunds",
+      "GET /payment-reporting/v1/payments?conversationId=pay_x&page=0&size=100",
+    ])
   })
 
   it("verifies the official client's webhook sample (HMAC-SHA256, base64)", () => {

@@ -36,6 +36,8 @@ export interface Movement {
   readonly paymentTransactionId?: number
   readonly amount: number
   readonly cause: string
+  /** The conversationId of the refund record that moved the money (also when a control call settled it). */
+  readonly conversationId?: string | null
   readonly destination?: string
   readonly chargeFromMe?: boolean
 }
@@ -87,7 +89,8 @@ export const startWorld = async (start = "2026-11-23T09:00:00.000Z", options: Cr
   world.newEngine = (opts = {}) =>
     createEngine({
       store: opts.store ?? memoryStore(),
-      providers: { craftgate: craftgate({ baseUrl: world.sandbox.url, ...world.sandbox.credentials, timeoutMs: 1500, retries: 1, backoffMs: 5, ...opts.adapter }) },
+      // The adapter judges webhook freshness by the engine's clock, which the sandbox's moves with.
+      providers: { craftgate: craftgate({ baseUrl: world.sandbox.url, ...world.sandbox.credentials, timeoutMs: 1500, retries: 1, backoffMs: 5, clock: world.clock, ...opts.adapter }) },
       clock: world.clock,
       backgroundIntervalMs: 0,
       onError: () => {},
@@ -134,4 +137,38 @@ export const rejects = async (p: Promise<unknown>, code: string): Promise<Paysta
   expect(e, `expected ${code}`).toBeDefined()
   expect(e!.code).toBe(code)
   return e!
+}
+
+/** The sandbox movements (refundId `tx:<id>` or the CANCEL's id) a library refund stands for, by its providerRef. */
+export const movementIdsOf = (providerRef: string | null | undefined): string[] => {
+  if (!providerRef) return []
+  if (providerRef.startsWith("tx:")) return providerRef.slice(3).split(",").map((id) => `tx:${id}`)
+  if (providerRef.startsWith("txr:")) return [`tx:${providerRef.slice(4)}`]
+  return /^\d+$/.test(providerRef) ? [providerRef] : []
+}
+
+/**
+ * The library's ledger equals the sandbox's, refund by refund: every money movement Craftgate made
+ * for the payment is named by exactly one refund that holds money (succeeded), by Craftgate's id; a
+ * paystate refund's movements carry its own conversationId (`ps-<paymentId>-<refundId>`); an
+ * external refund's carry none of paystate's; and the amounts agree, per refund and in total.
+ */
+export const expectLedgersAgree = (view: PaymentView, movements: readonly Movement[], label = ""): void => {
+  const moved = refundsAt(movements, view.providerRef)
+  const holding = view.refunds.filter((r) => r.status === "succeeded")
+  for (const m of moved) {
+    const owners = holding.filter((r) => movementIdsOf(r.providerRef).includes(m.refundId!))
+    expect(owners.map((r) => r.id), `${label} movement ${m.refundId} (${m.cause}) is named by exactly one settled refund`).toHaveLength(1)
+    const r = owners[0]!
+    const conversationId = m.conversationId ?? m.cause
+    if (r.external || r.unattributed) expect(String(conversationId).startsWith(`ps-${view.id}-`), `${label} external ${r.id} is not paystate's`).toBe(false)
+    else expect(conversationId, `${label} movement ${m.refundId} belongs to ${r.id.split("~")[0]}`).toBe(`ps-${view.id}-${r.id.split("~")[0]}`)
+  }
+  for (const r of holding) {
+    const ids = movementIdsOf(r.providerRef)
+    const mine = moved.filter((m) => ids.includes(m.refundId!))
+    expect(mine.map((m) => m.refundId).sort(), `${label} refund ${r.id} (${r.providerRef}) moved money at Craftgate`).toEqual([...ids].sort())
+    expect(mine.reduce((s, m) => s + m.amount, 0), `${label} refund ${r.id} amount`).toBe(r.amount)
+  }
+  expect(view.refundedAmount, `${label} refunded total`).toBe(moved.reduce((s, m) => s + m.amount, 0) - holding.filter((r) => r.unattributed).reduce((s, r) => s + r.amount, 0))
 }

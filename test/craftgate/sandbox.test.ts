@@ -56,7 +56,7 @@ const createPayment = async (extra: Record<string, unknown> = {}) => {
     ...extra,
   })
   expect(r.status, JSON.stringify(r.body)).toBe(200)
-  return r.body.data as { id: number; paymentTransactions: { id: number; paidPrice: number; refundablePrice: number }[]; [k: string]: any }
+  return r.body.data as { id: number; paymentTransactions: { id: number; paidPrice: number }[]; [k: string]: any }
 }
 
 describe("Craftgate sandbox: authentication", () => {
@@ -80,8 +80,13 @@ describe("Craftgate sandbox: authentication", () => {
 describe("Craftgate sandbox: payments", () => {
   it("creates a card payment of payment transactions whose paid prices add up to the paid price", async () => {
     const p = await createPayment({ price: 50, paidPrice: 51.03 })
-    expect(p).toMatchObject({ price: 50, paidPrice: 51.03, currency: "TRY", paymentStatus: "SUCCESS", paymentPhase: "AUTH", conversationId: "order-1", refundStatus: "NO_REFUND", createdDate: "2026-11-23T10:00:00", lastFourDigits: "0001" })
-    expect(p.paymentTransactions.map((t) => [t.paidPrice, t.refundablePrice])).toEqual([[30.61, 30.61], [20.42, 20.42]])
+    expect(p).toMatchObject({ price: 50, paidPrice: 51.03, currency: "TRY", paymentStatus: "SUCCESS", paymentPhase: "AUTH", conversationId: "order-1", createdDate: "2026-11-23T10:00:00", lastFourDigits: "0001", binNumber: "525864" })
+    // PaymentResponse has no refund status and no refundable price: those are the reporting API's.
+    expect(p).not.toHaveProperty("refundStatus")
+    expect(p.paymentTransactions.map((t) => t.paidPrice)).toEqual([30.61, 20.42])
+    const report = (await api("GET", `/payment-reporting/v1/payments/${p.id}`)).body.data
+    expect(report).toMatchObject({ id: p.id, refundStatus: "NO_REFUND", refundablePrice: 51.03, refunds: [] })
+    expect(report.paymentTransactions.map((t: any) => [t.paidPrice, t.refundablePrice])).toEqual([[30.61, 30.61], [20.42, 20.42]])
     expect((await ledger()).map((m) => [m.type, m.amount, m.cause])).toEqual([["capture", 5103, "order-1"]])
   })
 
@@ -122,7 +127,7 @@ describe("Craftgate sandbox: payments", () => {
     await control("/_sandbox/clock", { now: istanbul("2026-11-25T10:00") })
     const r = await api("POST", "/payment/v1/refunds", { paymentId: p.id, conversationId: "void-1" })
     expect(r.body.data).toMatchObject({ refundType: "CANCEL", status: "SUCCESS", id: expect.any(Number) })
-    expect((await api("GET", `/payment/v1/card-payments/${p.id}`)).body.data).toMatchObject({ paymentPhase: "PRE_AUTH", refundStatus: "FULLY_REFUNDED" })
+    expect((await api("GET", `/payment-reporting/v1/payments/${p.id}`)).body.data).toMatchObject({ paymentPhase: "PRE_AUTH", refundStatus: "FULLY_REFUNDED", refunds: [{ id: r.body.data.id, status: "SUCCESS" }] })
     expect((await ledger()).map((m) => m.type)).toEqual(["void"])
   })
 })
@@ -135,7 +140,7 @@ describe("Craftgate sandbox: CANCEL against REFUND (seed 003)", () => {
     expect(r.status).toBe(200)
     expect(r.body.data).toMatchObject({ id: expect.any(Number), refundType: "CANCEL", status: "SUCCESS", refundPrice: 50, refundBankPrice: 50, refundWalletPrice: 0, paymentId: p.id, conversationId: "cg-1", refundDestinationType: "PROVIDER", paymentTransactionRefunds: [] })
     expect((await api("GET", `/payment/v1/refunds/${r.body.data.id}`)).body.data).toEqual(r.body.data)
-    expect((await api("GET", `/payment/v1/card-payments/${p.id}`)).body.data).toMatchObject({ refundStatus: "FULLY_REFUNDED" })
+    expect((await api("GET", `/payment-reporting/v1/payments/${p.id}`)).body.data).toMatchObject({ refundStatus: "FULLY_REFUNDED", refundablePrice: 0 })
     expect((await ledger()).filter((m) => m.type !== "capture")).toMatchObject([{ type: "cancel", amount: 5000, cause: "cg-1" }])
     // Nothing is left after a CANCEL.
     expect(await api("POST", "/payment/v1/refunds", { paymentId: p.id })).toMatchObject({ status: 422, body: { errors: { errorCode: "9002" } } })
@@ -247,25 +252,63 @@ describe("Craftgate sandbox: per-transaction refunds", () => {
 })
 
 describe("Craftgate sandbox: searches, faults, ledger, reset", () => {
-  it("finds refunds and transaction refunds by conversationId and paymentId, under /payment/v1 and /payment-reporting/v1", async () => {
+  it("serves the reporting API's searches and listings in its shapes, and no invented search paths", async () => {
     const p = await createPayment()
     await api("POST", "/payment/v1/refund-transactions", { paymentTransactionId: p.paymentTransactions[0]!.id, refundPrice: 1, conversationId: "find-me" })
     await control("/_sandbox/clock", { now: istanbul("2026-11-24T09:00") })
     await api("POST", "/payment/v1/refunds", { paymentId: p.id, conversationId: "whole" })
-    for (const prefix of ["/payment/v1", "/payment-reporting/v1"]) {
-      expect((await api("GET", `${prefix}/refund-transactions?conversationId=find-me`)).body.data.items).toMatchObject([{ refundPrice: 1, conversationId: "find-me" }])
-      expect((await api("GET", `${prefix}/refund-transactions?conversationId=whole`)).body.data.items).toHaveLength(2)
-      expect((await api("GET", `${prefix}/refund-transactions?paymentId=${p.id}`)).body.data).toMatchObject({ size: 3, totalSize: 3 })
-      expect((await api("GET", `${prefix}/refunds?conversationId=whole`)).body.data.items).toMatchObject([{ refundType: "REFUND", id: null }])
-      expect((await api("GET", `${prefix}/refunds?conversationId=nothing`)).body.data.items).toEqual([])
-    }
+    const found = (await api("GET", "/payment-reporting/v1/refund-transactions?conversationId=find-me")).body.data
+    expect(found).toMatchObject({ page: 0, totalSize: 1, items: [{ refundPrice: 1, conversationId: "find-me", paymentTransactionId: p.paymentTransactions[0]!.id, paymentType: "CARD_PAYMENT", error: null }] })
+    // ReportingPaymentTransactionRefundResponse has no currency and no paymentId.
+    expect(found.items[0]).not.toHaveProperty("currency")
+    expect(found.items[0]).not.toHaveProperty("paymentId")
+    expect((await api("GET", "/payment-reporting/v1/refund-transactions?conversationId=whole")).body.data.items).toHaveLength(2)
+    expect((await api("GET", `/payment-reporting/v1/refund-transactions?paymentId=${p.id}`)).body.data).toMatchObject({ size: 10, totalSize: 3 })
+    // Pages: page 0 first, newest first, totalSize counts all.
+    const p0 = (await api("GET", `/payment-reporting/v1/refund-transactions?paymentId=${p.id}&page=0&size=2`)).body.data
+    const p1 = (await api("GET", `/payment-reporting/v1/refund-transactions?paymentId=${p.id}&page=1&size=2`)).body.data
+    expect([p0.items.length, p1.items.length, p0.totalSize, p1.page]).toEqual([2, 1, 3, 1])
+    expect(new Set([...p0.items, ...p1.items].map((t: any) => t.id)).size).toBe(3)
+    expect(await api("GET", `/payment-reporting/v1/refund-transactions?paymentId=${p.id}&size=x`)).toMatchObject({ status: 400, body: { errors: { errorCode: "6" } } })
+    // A REFUND has no id (seed 003): the reporting refunds are the ones with an id, none here.
+    expect((await api("GET", "/payment-reporting/v1/refunds?conversationId=whole")).body.data.items).toEqual([])
+    expect((await api("GET", `/payment-reporting/v1/payments/${p.id}/refunds`)).body.data.items).toEqual([])
+    const perTx = (await api("GET", `/payment-reporting/v1/payments/${p.id}/transactions/${p.paymentTransactions[0]!.id}/refunds`)).body.data.items
+    expect(perTx.map((t: any) => t.refundPrice).sort()).toEqual([1, 29])
+    expect((await api("GET", `/payment-reporting/v1/payments/${p.id}/transactions`)).body.data.items.map((t: any) => t.refundablePrice)).toEqual([0, 0])
+    expect((await api("GET", `/payment-reporting/v1/payments/${p.id}/transactions/424242/refunds`)).status).toBe(404)
+    // The searches under /payment/v1 are not Craftgate's: 404 like any unknown path.
+    expect(await api("GET", "/payment/v1/refund-transactions?conversationId=find-me")).toMatchObject({ status: 404, body: { errors: { errorCode: "9000" } } })
+    expect(await api("GET", "/payment/v1/refunds?conversationId=whole")).toMatchObject({ status: 404, body: { errors: { errorCode: "9000" } } })
+  })
+
+  it("lists a CANCEL in the reporting API by its id, without refundType or currency", async () => {
+    const p = await createPayment()
+    const c = (await api("POST", "/payment/v1/refunds", { paymentId: p.id, conversationId: "cx" })).body.data
+    const items = (await api("GET", "/payment-reporting/v1/refunds?conversationId=cx")).body.data.items
+    expect(items).toMatchObject([{ id: c.id, status: "SUCCESS", refundPrice: 50, paymentId: p.id, conversationId: "cx", paymentType: "CARD_PAYMENT" }])
+    expect(items[0]).not.toHaveProperty("refundType")
+    expect(items[0]).not.toHaveProperty("currency")
+    expect((await api("GET", `/payment-reporting/v1/payments/${p.id}/refunds`)).body.data.items.map((r: any) => r.id)).toEqual([c.id])
+    expect((await api("GET", `/payment-reporting/v1/refunds?paymentId=${p.id}&status=FAILURE`)).body.data.items).toEqual([])
+  })
+
+  it("stores a card after a successful payment and takes it back by cardUserKey and cardToken", async () => {
+    const p = await createPayment({ card: { ...card, storeCardAfterSuccessPayment: true } })
+    expect(p).toMatchObject({ cardUserKey: expect.any(String), cardToken: expect.any(String), paidWithStoredCard: false })
+    const again = await createPayment({ conversationId: "order-2", card: { cardUserKey: p.cardUserKey, cardToken: p.cardToken } })
+    expect(again).toMatchObject({ paidWithStoredCard: true, lastFourDigits: "0001", binNumber: "525864" })
+    expect(await api("POST", "/payment/v1/card-payments", { price: 50, paidPrice: 50, currency: "TRY", card: { cardUserKey: p.cardUserKey, cardToken: "nope" }, items: [{ price: 50 }] })).toMatchObject({
+      status: 422,
+      body: { errors: { errorCode: "9011" } },
+    })
   })
 
   it("drop_response performs the refund and closes the connection; the ledger names the conversationId", async () => {
     const p = await createPayment()
     await control("/_sandbox/faults", { path: "/payment/v1/refunds", method: "POST", mode: "drop_response", count: 1 })
     await expect(api("POST", "/payment/v1/refunds", { paymentId: p.id, conversationId: "lost-1" })).rejects.toThrow()
-    expect((await api("GET", "/payment/v1/refunds?conversationId=lost-1")).body.data.items).toMatchObject([{ refundType: "CANCEL", status: "SUCCESS" }])
+    expect((await api("GET", "/payment-reporting/v1/refunds?conversationId=lost-1")).body.data.items).toMatchObject([{ status: "SUCCESS", refundPrice: 50 }])
     expect((await ledger()).filter((m) => m.type === "cancel")).toMatchObject([{ amount: 5000, cause: "lost-1" }])
     await control("/_sandbox/faults", { path: "/payment/v1/refund-transactions", method: "POST", mode: "error500", count: 1 })
     expect((await api("POST", "/payment/v1/refund-transactions", { paymentTransactionId: 1 })).status).toBe(500)

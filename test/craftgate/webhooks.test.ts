@@ -21,12 +21,14 @@ beforeEach(async () => {
 
 const engine = () => world.engine!
 const key = () => world.sandbox.credentials.webhookKey
-const hook = (eventType: string, payloadId: number | string, status = "SUCCESS") => signCraftgateWebhook(key(), { eventType, eventTimestamp: 1764000000, status, payloadId: String(payloadId) })
+/** Now on the engine clock, in epoch seconds: webhooks are refused outside the freshness window. */
+const nowS = () => Math.floor(world.clock.now().getTime() / 1000)
+const hook = (eventType: string, payloadId: number | string, status = "SUCCESS") => signCraftgateWebhook(key(), { eventType, eventTimestamp: nowS(), status, payloadId: String(payloadId) })
 
 describe("Craftgate webhooks", () => {
   it("refuses a bad or missing signature and writes nothing", async () => {
     const p = await pay(world, istanbul("2026-11-23T10:00"))
-    const forged = signCraftgateWebhook("not-the-key", { eventType: "REFUND_TX", eventTimestamp: 1, status: "SUCCESS", payloadId: "1" })
+    const forged = signCraftgateWebhook("not-the-key", { eventType: "REFUND_TX", eventTimestamp: nowS(), status: "SUCCESS", payloadId: "1" })
     const e = await rejects(engine().webhooks.handle("craftgate", forged), "WEBHOOK_REJECTED")
     expect(e.message).toMatch(/x-cg-signature-v1/)
     await rejects(engine().webhooks.handle("craftgate", { headers: {}, rawBody: forged.rawBody }), "WEBHOOK_REJECTED")
@@ -52,7 +54,7 @@ describe("Craftgate webhooks", () => {
   it("reads the signature from a configured header", async () => {
     const custom = world.newEngine({ adapter: { webhookSignatureHeader: "X-Craftgate-Signature" } })
     try {
-      const h = signCraftgateWebhook(key(), { eventType: "PAYOUT_COMPLETED", eventTimestamp: 1, status: "SUCCESS", payloadId: "5" }, { header: "x-craftgate-signature" })
+      const h = signCraftgateWebhook(key(), { eventType: "PAYOUT_COMPLETED", eventTimestamp: nowS(), status: "SUCCESS", payloadId: "5" }, { header: "x-craftgate-signature" })
       expect(await custom.webhooks.handle("craftgate", h)).toEqual({ status: "ignored", paymentIds: [] })
       await rejects(custom.webhooks.handle("craftgate", hook("PAYOUT_COMPLETED", 5)), "WEBHOOK_REJECTED")
     } finally {
@@ -74,7 +76,7 @@ describe("Craftgate webhooks", () => {
     await world.control(`/_sandbox/refund-transactions/${id}/succeed`)
     // The same delivery again, now that the refund did succeed: what it finds is new, so it is not a duplicate.
     expect(await engine().webhooks.handle("craftgate", early)).toEqual({ status: "processed", paymentIds: [p.id] })
-    const late = signCraftgateWebhook(key(), { eventType: "REFUND_TX", eventTimestamp: 1764000001, status: "SUCCESS", payloadId: String(id) })
+    const late = signCraftgateWebhook(key(), { eventType: "REFUND_TX", eventTimestamp: nowS() + 1, status: "SUCCESS", payloadId: String(id) })
     expect((await engine().payments.get(p.id)).refunds[0]).toMatchObject({ status: "succeeded", providerStatus: "SUCCESS" })
     expect(await engine().webhooks.handle("craftgate", late)).toEqual({ status: "processed", paymentIds: [p.id] })
     expect(await engine().webhooks.handle("craftgate", late)).toEqual({ status: "duplicate", paymentIds: [] })

@@ -4,10 +4,11 @@
  * the demo journey.
  */
 export { craftgate, type CraftgateAdapterConfig } from "./adapter.js"
-export { CraftgateClient, layer, make, type CraftgateConfig, type CraftgateClientShape } from "./client.js"
+export { CraftgateClient, craftgateQuery, layer, make, type CraftgateConfig, type CraftgateClientShape } from "./client.js"
 export { craftgateErrorReason, isCraftgateRejection, type CraftgateErrorDetails, type CraftgateErrorReason } from "./errors.js"
-export { craftgateCreateSchema, craftgateRefundSchema } from "./inputs.js"
-export { ours as parseConversationId, paymentState, refundReports, transactionReports } from "./reports.js"
+export { craftgateCreateSchema, craftgateRefundSchema, CRAFTGATE_MAX_AMOUNT, type CardSecret, type StoredCardRequest } from "./inputs.js"
+export { asTransactionRefund, ours as parseConversationId, paymentState, refundReports, transactionReports } from "./reports.js"
+export { CRAFTGATE_SENSITIVE } from "./sensitive.js"
 export { startCraftgateSandbox, CRAFTGATE_SANDBOX_DEFAULTS, type CraftgateSandboxOptions, type RunningCraftgateSandbox } from "./sandbox.js"
 export { CRAFTGATE_DECLINED_CARD_SUFFIX } from "./sandbox-book.js"
 export {
@@ -18,16 +19,21 @@ export {
   DEFAULT_WEBHOOK_SIGNATURE_HEADER,
   type CraftgateWebhookFields,
 } from "./signing.js"
-export { parseWebhook } from "./webhooks.js"
+export { parseWebhook, DEFAULT_WEBHOOK_TOLERANCE_SECONDS, type CraftgateWebhookConfig } from "./webhooks.js"
 export {
   CRAFTGATE_CURRENCIES,
   REFUND_STATUSES,
+  WEBHOOK_EVENT_TYPES,
+  WEBHOOK_STATUSES,
   craftgateInstant,
   craftgateDate,
   ledgerStatus,
   type CardPayment,
   type PaymentRefund,
   type TransactionRefund,
+  type ReportingPayment,
+  type ReportingRefund,
+  type ReportingTransactionRefund,
   type CraftgateWebhook,
   type CraftgateRefundStatus,
   type CreateCardPaymentBody,

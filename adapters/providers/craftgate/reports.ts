@@ -2,6 +2,14 @@
  * Craftgate answers as the machine's reports. A CANCEL is one refund with an id; a REFUND is a set of
  * transaction refunds, each with its own status, that all carry paystate's `conversationId`.
  *
+ * Identity only: a report names a paystate refund (`refundId`) only when Craftgate's own record proves
+ * it — the answer to paystate's call for that refund, or the `conversationId` Craftgate echoes, which is
+ * the effect's idempotency key `ps-<paymentId>-<refundId>`. Every report carries `providerRef`,
+ * Craftgate's id: the CANCEL's id, `tx:<ids>` for a paystate refund's transaction refunds, `txr:<id>`
+ * for one transaction refund on its own (a part split off, or one made outside paystate). A record
+ * without paystate's conversationId is reported by `providerRef` alone, and the ledger holds it as
+ * unattributed (then external); nothing is ever paired by amount, kind or age.
+ *
  * One ledger entry stands for a whole REFUND while its parts agree. When they part ways (one fails,
  * another succeeds) or Craftgate refunded another amount than paystate planned, the entry is split:
  * it is released (`failed`, providerStatus SPLIT) and each part that did not fail becomes an entry of
@@ -9,7 +17,7 @@
  */
 import type { Details, LedgerEntry, MachineContext, ProviderPaymentState, ProviderRefundState } from "../../../machines/lifecycle/index.js"
 import { toMinor } from "../../../src/money.js"
-import { craftgateInstant, ledgerStatus, type CardPayment, type PaymentRefund, type TransactionRefund } from "./wire.js"
+import { craftgateInstant, ledgerStatus, type CardPayment, type PaymentRefund, type ReportingTransactionRefund, type TransactionRefund } from "./wire.js"
 
 /** paystate's conversationIds are the effects' idempotency keys: `ps-<paymentId>-<refundId>`. */
 export const ours = (conversationId: string | null | undefined): { paymentId: string; refundId: string } | undefined => {
@@ -22,11 +30,24 @@ export const paystateIdOf = (p: { conversationId?: string | null }): string | un
 
 const minor = (v: number | string, currency: string) => toMinor(v, currency)
 
-/** What Craftgate says about a payment. */
-export const paymentState = (p: CardPayment): ProviderPaymentState => {
+/**
+ * A transaction refund of the reporting API as the payment API's shape: the reporting record has no
+ * `currency` and no `paymentId`, which the caller knows from the payment it asked about.
+ */
+export const asTransactionRefund = (t: ReportingTransactionRefund, currency: string, paymentId: number): TransactionRefund => ({
+  ...t,
+  currency: t.currency ?? currency,
+  paymentId: t.paymentId ?? paymentId,
+})
+
+/**
+ * What Craftgate says about a payment. `voided`: the caller knows that a CANCEL of this PRE_AUTH
+ * payment succeeded (the card payment answer has no refund status; the reporting one has).
+ */
+export const paymentState = (p: CardPayment, options: { voided?: boolean } = {}): ProviderPaymentState => {
   const captured = p.paymentStatus === "SUCCESS" && p.paymentPhase !== "PRE_AUTH"
   // A pre-authorization is voided through the refund endpoint: Craftgate then shows it fully refunded.
-  const voided = p.paymentStatus === "SUCCESS" && p.paymentPhase === "PRE_AUTH" && p.refundStatus === "FULLY_REFUNDED"
+  const voided = p.paymentStatus === "SUCCESS" && p.paymentPhase === "PRE_AUTH" && (options.voided === true || p.refundStatus === "FULLY_REFUNDED")
   const status = voided ? "cancelled" : p.paymentStatus === "SUCCESS" ? (captured ? "captured" : "authorized") : p.paymentStatus === "FAILURE" ? "failed" : "pending"
   return {
     status,
@@ -40,7 +61,11 @@ export const paymentState = (p: CardPayment): ProviderPaymentState => {
       createdDate: p.createdDate ?? null,
       paidAt: craftgateInstant(p.createdDate) ?? null,
       price: minor(p.price, p.currency),
+      // What a PCI SAQ-A merchant may keep: the last four digits and the brand, never the number.
       lastFourDigits: p.lastFourDigits ?? null,
+      cardBrand: p.cardBrand ?? null,
+      // A stored card's keys, for later payments without card data (masked wherever shown).
+      ...(p.cardUserKey && p.cardToken ? { storedCard: { cardUserKey: p.cardUserKey, cardToken: p.cardToken } } : {}),
       transactions: (p.paymentTransactions ?? []).map((t) => ({
         id: String(t.id),
         name: t.name ?? null,

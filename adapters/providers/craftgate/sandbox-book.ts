@@ -1,8 +1,11 @@
 /**
  * The Craftgate sandbox's books: card payments made of payment transactions, CANCELs and REFUNDs of
  * whole payments (seed 003's rule, judged by the sandbox's own clock), transaction refunds with their
- * per-transaction ceilings, WAITING refunds settled later, the ledger of money moved, and signed
- * webhooks on success. No HTTP here: the routes in sandbox.ts call these methods.
+ * per-transaction ceilings, WAITING refunds settled later, stored cards, the ledger of money moved, and
+ * signed webhooks on success. Views are the official clients' response shapes: `PaymentResponse`,
+ * `PaymentRefundResponse`, `PaymentTransactionRefundResponse` for the payment API, and the `Reporting…`
+ * shapes (no refundType, no currency on transaction refunds) for the reporting API.
+ * No HTTP here: the routes in sandbox.ts call these methods.
  */
 import { sameDay, type DayRule } from "../../../machines/craftgate/same-day.js"
 import { exponentOf, toMajorNumber, toMinor } from "../../../src/money.js"
@@ -23,8 +26,11 @@ type Status = CraftgateRefundStatus
 interface Tx { id: number; name: string | null; externalId: string | null; price: number; paidPrice: number }
 interface Payment {
   id: number; conversationId: string | null; externalId: string | null; currency: string; price: number; paidPrice: number; installment: number
-  paymentGroup: string; phase: "AUTH" | "PRE_AUTH" | "POST_AUTH"; status: "SUCCESS" | "FAILURE"; createdAt: Date; lastFour: string; txs: Tx[]
+  paymentGroup: string; phase: "AUTH" | "PRE_AUTH" | "POST_AUTH"; status: "SUCCESS" | "FAILURE"; createdAt: Date; lastFour: string; bin: string
+  holder: string | null; stored: { cardUserKey: string; cardToken: string } | null; paidWithStoredCard: boolean; txs: Tx[]
 }
+/** A stored card: what a PCI-compliant store keeps in the sandbox's view (the number's bin and last four). */
+interface StoredCard { cardUserKey: string; cardToken: string; bin: string; lastFour: string; holder: string | null }
 interface TxRefund { id: number; conversationId: string | null; paymentId: number; paymentTransactionId: number; amount: number; status: Status; destination: string; chargeFromMe: boolean; createdAt: Date }
 interface Refund { id: number; conversationId: string | null; paymentId: number; amount: number; status: Status; type: "CANCEL" | "REFUND"; destination: string; chargeFromMe: boolean; createdAt: Date; txRefundIds: number[] }
 
@@ -71,6 +77,7 @@ export class CraftgateBook {
   private readonly payments = new Map<number, Payment>()
   private readonly refunds = new Map<number, Refund>()
   private readonly txRefunds = new Map<number, TxRefund>()
+  private readonly cards = new Map<string, StoredCard>()
   /** Statuses the next refund requests take (each CANCEL, REFUND or transaction refund takes one). */
   readonly nextStatus: Status[] = []
   private seq = 1000
@@ -84,6 +91,7 @@ export class CraftgateBook {
       this.payments.clear()
       this.refunds.clear()
       this.txRefunds.clear()
+      this.cards.clear()
       this.nextStatus.length = 0
     })
   }
@@ -95,10 +103,13 @@ export class CraftgateBook {
   private txLeft = (p: Payment, tx: Tx) =>
     this.cancelOf(p) ? 0 : tx.paidPrice - [...this.txRefunds.values()].filter((r) => r.paymentTransactionId === tx.id && r.status !== "FAILURE").reduce((s, r) => s + r.amount, 0)
 
-  /** A payment as `GET /payment/v1/card-payments/{id}` answers. */
-  paymentView(p: Payment) {
-    const left = p.txs.reduce((s, t) => s + this.txLeft(p, t), 0)
-    const refundStatus = p.status !== "SUCCESS" ? "NOT_REFUNDED" : left === p.paidPrice ? "NO_REFUND" : left === 0 ? "FULLY_REFUNDED" : "PARTIAL_REFUNDED"
+  private refundStatusOf(p: Payment) {
+    const left = p.txs.reduce((sum, t) => sum + this.txLeft(p, t), 0)
+    return p.status !== "SUCCESS" ? "NOT_REFUNDED" : left === p.paidPrice ? "NO_REFUND" : left === 0 ? "FULLY_REFUNDED" : "PARTIAL_REFUNDED"
+  }
+
+  /** The fields of `BasePaymentResponse` the sandbox knows. */
+  private basePayment(p: Payment) {
     return {
       id: p.id,
       createdDate: craftgateDate(p.createdAt),
@@ -106,28 +117,115 @@ export class CraftgateBook {
       paidPrice: this.major(p.paidPrice, p.currency),
       walletPrice: 0,
       currency: p.currency,
+      buyerMemberId: null,
       installment: p.installment,
       conversationId: p.conversationId,
       externalId: p.externalId,
       paymentType: "CARD_PAYMENT",
+      paymentProvider: "BANK",
+      paymentSource: "API",
       paymentGroup: p.paymentGroup,
       paymentStatus: p.status,
       paymentPhase: p.phase,
-      refundStatus,
+      paymentChannel: null,
       isThreeDS: false,
+      paidWithStoredCard: p.paidWithStoredCard,
+      binNumber: p.bin,
       lastFourDigits: p.lastFour,
-      ...(p.status === "FAILURE" ? { paymentError: { errorCode: "10051", errorDescription: "Insufficient card limit.", errorGroup: "NOT_SUFFICIENT_FUNDS" } } : {}),
-      paymentTransactions: p.txs.map((t) => ({
-        id: t.id,
-        name: t.name,
-        externalId: t.externalId,
-        price: this.major(t.price, p.currency),
-        paidPrice: this.major(t.paidPrice, p.currency),
-        walletPrice: 0,
-        // Not part of Craftgate's answer: the sandbox shows each transaction's ceiling.
-        refundablePrice: this.major(p.status === "SUCCESS" && p.phase !== "PRE_AUTH" ? this.txLeft(p, t) : 0, p.currency),
-      })),
+      cardHolderName: p.holder,
+      cardType: "CREDIT_CARD",
+      cardAssociation: "MASTER_CARD",
+      cardBrand: "World",
+      authCode: null,
+      hostReference: null,
+      transId: null,
+      orderId: null,
+      paymentError: p.status === "FAILURE" ? { errorCode: "10051", errorDescription: "Insufficient card limit.", errorGroup: "NOT_SUFFICIENT_FUNDS" } : null,
     }
+  }
+
+  private txBase(p: Payment, t: Tx) {
+    return {
+      id: t.id,
+      name: t.name,
+      externalId: t.externalId,
+      price: this.major(t.price, p.currency),
+      paidPrice: this.major(t.paidPrice, p.currency),
+      walletPrice: 0,
+      transactionStatus: p.status === "SUCCESS" ? "APPROVED" : "WAITING_FOR_APPROVAL",
+    }
+  }
+
+  /** A payment as `GET /payment/v1/card-payments/{id}` answers (`PaymentResponse`: no refund status). */
+  paymentView(p: Payment) {
+    return {
+      ...this.basePayment(p),
+      cardUserKey: p.stored?.cardUserKey ?? null,
+      cardToken: p.stored?.cardToken ?? null,
+      paymentTransactions: p.txs.map((t) => this.txBase(p, t)),
+    }
+  }
+
+  /** A payment as the reporting API answers (`ReportingPaymentResponse`): with its refund status and refunds. */
+  reportingPaymentView(p: Payment) {
+    const captured = p.status === "SUCCESS" && p.phase !== "PRE_AUTH"
+    return {
+      ...this.basePayment(p),
+      retryCount: 0,
+      refundablePrice: this.major(captured ? p.txs.reduce((sum, t) => sum + this.txLeft(p, t), 0) : 0, p.currency),
+      refundStatus: this.refundStatusOf(p),
+      buyerMember: null,
+      refunds: this.refundsOf(p.id).map((r) => this.reportingRefundView(r)),
+      paymentTransactions: p.txs.map((t) => this.reportingTxView(p, t)),
+    }
+  }
+
+  /** A payment transaction as the reporting API lists it (`ReportingPaymentTransaction`). */
+  reportingTxView(p: Payment, t: Tx) {
+    const captured = p.status === "SUCCESS" && p.phase !== "PRE_AUTH"
+    const left = captured ? this.txLeft(p, t) : 0
+    return {
+      ...this.txBase(p, t),
+      createdDate: craftgateDate(p.createdAt),
+      transactionStatusDate: craftgateDate(p.createdAt),
+      refundablePrice: this.major(left, p.currency),
+      refundStatus: !captured ? "NOT_REFUNDED" : left === t.paidPrice ? "NO_REFUND" : left === 0 ? "FULLY_REFUNDED" : "PARTIAL_REFUNDED",
+      payoutStatus: null,
+      subMerchantMember: null,
+    }
+  }
+
+  /**
+   * A payment refund as the reporting API lists it (`ReportingPaymentRefundResponse`): the base
+   * refund fields, `paymentType` and `error`; no refundType, no currency, no transaction refunds.
+   */
+  reportingRefundView(r: Refund) {
+    const v = this.refundView(r)
+    return {
+      id: r.id,
+      createdDate: v.createdDate,
+      status: v.status,
+      refundDestinationType: v.refundDestinationType,
+      refundPrice: v.refundPrice,
+      refundBankPrice: v.refundBankPrice,
+      refundWalletPrice: v.refundWalletPrice,
+      conversationId: v.conversationId,
+      authCode: v.authCode,
+      hostReference: v.hostReference,
+      transId: v.transId,
+      paymentId: v.paymentId,
+      paymentType: "CARD_PAYMENT",
+      error: null,
+    }
+  }
+
+  /**
+   * A transaction refund as the reporting API lists it (`ReportingPaymentTransactionRefundResponse`):
+   * the base fields, `paymentType` and `error`; no currency and no paymentId.
+   */
+  reportingTxRefundView(t: TxRefund) {
+    const { currency: _c, paymentId: _p, ...base } = this.txView(t)
+    return { ...base, paymentType: "CARD_PAYMENT", error: null }
   }
 
   /** A transaction refund (PaymentTransactionRefundResponse). */
@@ -192,14 +290,41 @@ export class CraftgateBook {
   txRefund(id: number): TxRefund {
     return this.txRefunds.get(id) ?? fail(404, "9006", `Transaction refund ${id} not found.`)
   }
+  paymentTransaction(p: Payment, id: number): Tx {
+    return p.txs.find((t) => t.id === id) ?? fail(404, "9004", `Payment transaction ${id} not found.`)
+  }
+  /**
+   * A payment's refunds as the reporting API has them: its CANCELs, the refunds with an id (seed 003:
+   * a REFUND has none; its money is in its transaction refunds). Newest first.
+   */
+  refundsOf(paymentId: number): Refund[] {
+    return [...this.refunds.values()].filter((r) => r.paymentId === paymentId && r.type === "CANCEL").sort((a, b) => b.id - a.id)
+  }
+  txRefundsOf(paymentId: number, paymentTransactionId?: number): TxRefund[] {
+    return [...this.txRefunds.values()].filter((r) => r.paymentId === paymentId && (paymentTransactionId === undefined || r.paymentTransactionId === paymentTransactionId)).sort((a, b) => b.id - a.id)
+  }
+  /** `GET /payment-reporting/v1/payments` (`SearchPaymentsRequest`), newest first. */
   searchPayments(q: URLSearchParams) {
-    return [...this.payments.values()].filter((p) => matches(q, { conversationId: p.conversationId, externalId: p.externalId, paymentStatus: p.status, id: p.id }))
+    return [...this.payments.values()]
+      .filter((p) =>
+        matches(q, { conversationId: p.conversationId, externalId: p.externalId, paymentStatus: p.status, paymentId: p.id, currency: p.currency, lastFourDigits: p.lastFour, binNumber: p.bin, installment: p.installment }) &&
+        (!q.get("paymentTransactionId") || p.txs.some((t) => String(t.id) === q.get("paymentTransactionId"))),
+      )
+      .sort((a, b) => b.id - a.id)
   }
+  /** `GET /payment-reporting/v1/refunds` (`SearchPaymentRefundsRequest`): refunds with an id, newest first. */
   searchRefunds(q: URLSearchParams) {
-    return [...this.refunds.values()].filter((r) => matches(q, { conversationId: r.conversationId, paymentId: r.paymentId, id: r.type === "CANCEL" ? r.id : null }))
+    return [...this.refunds.values()]
+      .filter((r) => r.type === "CANCEL" && matches(q, { id: r.id, conversationId: r.conversationId, paymentId: r.paymentId, status: this.refundView(r).status, currency: this.payments.get(r.paymentId)!.currency }))
+      .sort((a, b) => b.id - a.id)
   }
+  /** `GET /payment-reporting/v1/refund-transactions` (`SearchPaymentTransactionRefundsRequest`), newest first. */
   searchTxRefunds(q: URLSearchParams) {
-    return [...this.txRefunds.values()].filter((r) => matches(q, { conversationId: r.conversationId, paymentId: r.paymentId, paymentTransactionId: r.paymentTransactionId, status: r.status, id: r.id }))
+    return [...this.txRefunds.values()]
+      .filter((r) =>
+        matches(q, { id: r.id, conversationId: r.conversationId, paymentId: r.paymentId, paymentTransactionId: r.paymentTransactionId, status: r.status, currency: this.payments.get(r.paymentId)!.currency, isAfterSettlement: "false" }),
+      )
+      .sort((a, b) => b.id - a.id)
   }
 
   // ---- operations ----
@@ -218,11 +343,12 @@ export class CraftgateBook {
     if (!Number.isInteger(installment) || installment < 1 || installment > 12) invalid("installment must be 1 to 12.")
     if (b.paymentPhase !== undefined && b.paymentPhase !== "AUTH" && b.paymentPhase !== "PRE_AUTH") invalid("paymentPhase must be AUTH or PRE_AUTH.")
     const card = b.card as Record<string, unknown> | undefined
-    const stored = typeof card?.cardUserKey === "string" && typeof card?.cardToken === "string"
-    if (!card || (!stored && !(typeof card.cardNumber === "string" && /^\d{12,19}$/.test(card.cardNumber) && card.cardHolderName && card.expireYear && card.expireMonth && card.cvc))) {
+    const useStored = typeof card?.cardUserKey === "string" && typeof card?.cardToken === "string"
+    if (!card || (!useStored && !(typeof card.cardNumber === "string" && /^\d{12,19}$/.test(card.cardNumber) && card.cardHolderName && card.expireYear && card.expireMonth && card.cvc))) {
       invalid("card needs cardHolderName, cardNumber, expireYear, expireMonth and cvc (or cardUserKey and cardToken).")
     }
-    const number = stored ? "0000000000000000" : String(card!.cardNumber)
+    const storedCard = useStored ? (this.cards.get(`${card!.cardUserKey}/${card!.cardToken}`) ?? fail(422, "9011", "Stored card not found: no card with this cardUserKey and cardToken.")) : undefined
+    const number = storedCard ? `${storedCard.bin}000000${storedCard.lastFour}` : String(card!.cardNumber)
     // The paid price spreads over the items pro rata; the last item takes the rounding.
     let given = 0
     const txs: Tx[] = items.map((itemPrice, i) => {
@@ -242,7 +368,18 @@ export class CraftgateBook {
       status: declined ? "FAILURE" : "SUCCESS",
       createdAt: this.kernel.now(),
       lastFour: number.slice(-4),
+      bin: number.slice(0, 6),
+      holder: storedCard ? storedCard.holder : optionalString(card!.cardHolderName, "cardHolderName"),
+      stored: storedCard ? { cardUserKey: storedCard.cardUserKey, cardToken: storedCard.cardToken } : null,
+      paidWithStoredCard: storedCard !== undefined,
       txs,
+    }
+    if (!storedCard && card!.storeCardAfterSuccessPayment === true && !declined) {
+      // Craftgate stores the card and answers with its keys; the sandbox keeps only bin and last four.
+      const cardUserKey = typeof card!.cardUserKey === "string" && card!.cardUserKey ? card!.cardUserKey : `cu-${++this.seq}`
+      const s: StoredCard = { cardUserKey, cardToken: `ct-${++this.seq}`, bin: p.bin, lastFour: p.lastFour, holder: p.holder }
+      this.cards.set(`${s.cardUserKey}/${s.cardToken}`, s)
+      p.stored = { cardUserKey: s.cardUserKey, cardToken: s.cardToken }
     }
     this.payments.set(p.id, p)
     this.webhook({ eventType: "API_AUTH", status: p.status, payloadId: p.id })
@@ -343,7 +480,7 @@ export class CraftgateBook {
     const p = this.payments.get(r.paymentId)!
     r.status = to
     if (to !== "SUCCESS") return
-    this.kernel.record({ type: "cancel", paymentId: String(p.id), refundId: String(r.id), refundType: "CANCEL", amount: r.amount, currency: p.currency, destination: r.destination, chargeFromMe: r.chargeFromMe, cause })
+    this.kernel.record({ type: "cancel", paymentId: String(p.id), refundId: String(r.id), refundType: "CANCEL", amount: r.amount, currency: p.currency, destination: r.destination, chargeFromMe: r.chargeFromMe, conversationId: r.conversationId, cause })
     this.webhook({ eventType: "REFUND", status: "SUCCESS", payloadId: r.id })
   }
 
@@ -353,7 +490,7 @@ export class CraftgateBook {
     const p = this.payments.get(r.paymentId)!
     r.status = to
     if (to !== "SUCCESS") return
-    this.kernel.record({ type: "refund", paymentId: String(p.id), refundId: `tx:${r.id}`, paymentTransactionId: r.paymentTransactionId, amount: r.amount, currency: p.currency, destination: r.destination, chargeFromMe: r.chargeFromMe, cause })
+    this.kernel.record({ type: "refund", paymentId: String(p.id), refundId: `tx:${r.id}`, paymentTransactionId: r.paymentTransactionId, amount: r.amount, currency: p.currency, destination: r.destination, chargeFromMe: r.chargeFromMe, conversationId: r.conversationId, cause })
     this.webhook({ eventType: "REFUND_TX", status: "SUCCESS", payloadId: r.id })
   }
 }

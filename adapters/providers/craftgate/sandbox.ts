@@ -1,8 +1,11 @@
 /**
- * The Craftgate sandbox: Craftgate's payment paths and bodies on 127.0.0.1, with the signature checked
- * on every call (`x-auth-version` 1 or v1), CANCEL against REFUND decided by the sandbox's own clock,
- * per-transaction ceilings, WAITING refunds settled by control calls, and signed webhooks on success
- * only; plus the common control API (clock, faults, webhook modes, ledger, reset) of the kernel.
+ * The Craftgate sandbox: Craftgate's paths and bodies on 127.0.0.1 — exactly those of the official
+ * clients' PaymentAdapter (card payments, post-auth, refunds, transaction refunds) and
+ * PaymentReportingAdapter (searches and per-payment listings, in the reporting shapes) that paystate
+ * uses, nothing invented — with the signature checked on every call (`x-auth-version` 1 or v1), CANCEL
+ * against REFUND decided by the sandbox's own clock, per-transaction ceilings, WAITING refunds settled
+ * by control calls, and signed webhooks on success only; plus the common control API (clock, faults,
+ * webhook modes, ledger, reset) of the kernel.
  */
 import { checkDayRule, type DayRule } from "../../../machines/craftgate/same-day.js"
 import { SandboxKernel, serveSandbox, type RunningSandbox, type SandboxRequest, type SandboxResponse, type SandboxRoute } from "../../sandbox/kernel.js"
@@ -43,7 +46,27 @@ const error = (status: number, errorCode: string, errorDescription: string, erro
   body: { errors: { errorCode, errorDescription, ...(errorGroup ? { errorGroup } : {}) } },
 })
 const data = (body: unknown): SandboxResponse => ({ status: 200, body: { data: body } })
-const page = (items: unknown[]): SandboxResponse => data({ page: 0, size: items.length, totalSize: items.length, items })
+
+/** The page size when a search names none (the sources do not give Craftgate's; paystate always sends one). */
+const DEFAULT_PAGE_SIZE = 10
+/** The largest page size the sandbox serves. */
+const MAX_PAGE_SIZE = 100
+
+/** A `DataResponse` page (`{page, size, totalSize, items}`) of `page` and `size` from the query (page 0 first). */
+const page = <T>(q: URLSearchParams, all: readonly T[], view: (t: T) => unknown): SandboxResponse => {
+  const int = (name: string, fallback: number, max: number) => {
+    const raw = q.get(name)
+    if (raw === null || raw === "") return fallback
+    if (!/^\d{1,6}$/.test(raw)) throw new CraftgateSandboxError(400, "6", `${name} must be a number from 0 to ${max}.`)
+    return Math.min(Number(raw), max)
+  }
+  const size = Math.max(1, int("size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
+  const n = int("page", 0, 999_999)
+  return data({ page: n, size, totalSize: all.length, items: all.slice(n * size, n * size + size).map(view) })
+}
+
+/** A whole list as one `DataResponse` (the per-payment listings take no paging parameters in the clients). */
+const list = <T>(all: readonly T[], view: (t: T) => unknown): SandboxResponse => data({ page: 0, size: all.length, totalSize: all.length, items: all.map(view) })
 
 /** Starts the Craftgate sandbox on 127.0.0.1. */
 export const startCraftgateSandbox = async (options: CraftgateSandboxOptions = {}): Promise<RunningCraftgateSandbox> => {
@@ -116,18 +139,29 @@ export const startCraftgateSandbox = async (options: CraftgateSandboxOptions = {
   })
 
   const routes: SandboxRoute[] = [
+    // The payment API (node client src/adapter/PaymentAdapter.ts).
     api("POST", "/payment/v1/card-payments", (req) => data(book.paymentView(book.createPayment(req.body, cause(req))))),
     api("GET", "/payment/v1/card-payments/:id", (req) => data(book.paymentView(book.payment(num(req))))),
     api("POST", "/payment/v1/card-payments/:id/post-auth", (req) => data(book.paymentView(book.postAuth(num(req), req.body, `post-auth ${req.rawBody}`)))),
-    api("GET", "/payment-reporting/v1/payments", (req) => page(book.searchPayments(req.query).map((p) => book.paymentView(p)))),
     api("POST", "/payment/v1/refunds", (req) => data(book.refundView(book.refundPayment(req.body, cause(req))))),
     api("GET", "/payment/v1/refunds/:id", (req) => data(book.refundView(book.refund(num(req))))),
     api("POST", "/payment/v1/refund-transactions", (req) => data(book.txView(book.refundTransaction(req.body, cause(req))))),
     api("GET", "/payment/v1/refund-transactions/:id", (req) => data(book.txView(book.txRefund(num(req))))),
-    // Searches by conversationId (and paymentId, paymentTransactionId): under /payment/v1 as the
-    // first clients had them, and under /payment-reporting/v1 as Craftgate's reporting API has them.
-    ...["/payment/v1/refunds", "/payment-reporting/v1/refunds"].map((path) => api("GET", path, (req) => page(book.searchRefunds(req.query).map((r) => book.refundView(r))))),
-    ...["/payment/v1/refund-transactions", "/payment-reporting/v1/refund-transactions"].map((path) => api("GET", path, (req) => page(book.searchTxRefunds(req.query).map((t) => book.txView(t))))),
+    // The reporting API (node client src/adapter/PaymentReportingAdapter.ts), in its shapes.
+    api("GET", "/payment-reporting/v1/payments", (req) => page(req.query, book.searchPayments(req.query), (p) => book.reportingPaymentView(p))),
+    api("GET", "/payment-reporting/v1/payments/:id", (req) => data(book.reportingPaymentView(book.payment(num(req))))),
+    api("GET", "/payment-reporting/v1/payments/:id/transactions", (req) => {
+      const p = book.payment(num(req))
+      return list(p.txs, (t) => book.reportingTxView(p, t))
+    }),
+    api("GET", "/payment-reporting/v1/payments/:id/refunds", (req) => list(book.refundsOf(book.payment(num(req)).id), (r) => book.reportingRefundView(r))),
+    api("GET", "/payment-reporting/v1/payments/:id/transactions/:txId/refunds", (req) => {
+      const p = book.payment(num(req))
+      const tx = book.paymentTransaction(p, /^\d+$/.test(req.params.txId ?? "") ? Number(req.params.txId) : -1)
+      return list(book.txRefundsOf(p.id, tx.id), (t) => book.reportingTxRefundView(t))
+    }),
+    api("GET", "/payment-reporting/v1/refunds", (req) => page(req.query, book.searchRefunds(req.query), (r) => book.reportingRefundView(r))),
+    api("GET", "/payment-reporting/v1/refund-transactions", (req) => page(req.query, book.searchTxRefunds(req.query), (t) => book.reportingTxRefundView(t))),
     {
       method: "POST",
       path: "/_sandbox/refunds/next-status",
