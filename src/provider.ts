@@ -162,3 +162,9 @@ export interface ProviderCreate {
   readonly secret?: Details
   readonly details?: Details
 }
+
+/** An object type without its index signature (what a loose zod object adds), so typos stay errors. */
+export type KnownKeys<T> = { [K in keyof T as string extends K ? never : number extends K ? never : symbol extends K ? never : K]: T[K] }
+
+/** A provider's own create fields, from its create schema's input: the common fields taken out. */
+export type CreateFieldsOf<Input> = Omit<KnownKeys<Input>, "provider" | "amount" | "currency" | "description" | "metadata" | "externalOrderNum" | "idempotencyKey">

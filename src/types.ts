@@ -92,7 +92,7 @@ export type CreateCommandFor<P extends Providers> = {
 }[keyof P & string]
 
 /** `payments.refund` (or `refundRequest`) with the options of the engine's providers. */
-export type RefundCommandFor<P extends Providers, W extends "refund" | "refundRequest" = "refund"> = RefundCommon & { readonly [K in keyof P]: InputsOf<P[K]>[W] }[keyof P]
+export type RefundCommandFor<P extends Providers, W extends "refund" | "refundRequest" = "refund"> = { readonly [K in keyof P]: RefundCommon & InputsOf<P[K]>[W] }[keyof P]
 
 /** `payments.create` without provider types: any provider name, any fields (checked at run time). */
 export type CreatePaymentCommand = CreateCommon & { readonly provider: string; readonly [providerField: string]: unknown }

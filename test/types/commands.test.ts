@@ -28,3 +28,28 @@ describe("typed commands", () => {
     await e.close()
   })
 })
+
+import { craftgate } from "../../adapters/providers/craftgate/index.js"
+import { onekey } from "../../adapters/providers/onekey/index.js"
+
+/** Compile-time only: never called, so no provider is reached. */
+export const typedProviderCalls = async () => {
+  const e = createEngine({
+    store: memoryStore(),
+    providers: {
+      craftgate: craftgate({ baseUrl: "http://127.0.0.1:1", apiKey: "k", secretKey: "s" }),
+      onekey: onekey({ baseUrl: "http://127.0.0.1:1", login: "l", secretKey: "s", readOnlyKey: "r" } as never),
+    },
+  })
+  const items = [{ name: "book", price: 1000 }]
+  const card = { cardHolderName: "A B", cardNumber: "5528790000000008", expireYear: "2030", expireMonth: "12", cvc: "123" }
+  await e.payments.create({ provider: "craftgate", amount: 1000, currency: "TRY", items, card })
+  // @ts-expect-error: Craftgate takes `items`, not `basketItems`
+  await e.payments.create({ provider: "craftgate", amount: 1000, currency: "TRY", basketItems: items, card })
+  // @ts-expect-error: Craftgate takes TRY, USD, EUR…, not JPY
+  await e.payments.create({ provider: "craftgate", amount: 1000, currency: "JPY", items, card })
+  await e.payments.create({ provider: "onekey", amount: 1000, currency: "MXN", country: "MX", payment_method: "OX", payer: { email: "a@b.mx", first_name: "A", last_name: "B" } })
+  // @ts-expect-error: OneKey takes `payment_method`, not `paymentMethod`
+  await e.payments.create({ provider: "onekey", amount: 1000, currency: "MXN", country: "MX", paymentMethod: "OX", payer: { email: "a@b.mx", first_name: "A", last_name: "B" } })
+  await e.payments.refund({ paymentId: "pay_x", amount: 100, paymentTransactionId: "123" })
+}

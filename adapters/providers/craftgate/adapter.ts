@@ -11,12 +11,13 @@
  * refund: their errors are PROVIDER_UNAVAILABLE.
  */
 import { Effect } from "effect"
+import type { z } from "zod"
 import { createCraftgateMachine, type DayRule } from "../../../machines/craftgate/index.js"
 import type { MachineContext, ProviderRefundState } from "../../../machines/lifecycle/index.js"
 import type { Clock } from "../../../src/clock.js"
 import { isPaystateError, paystateError, type PaystateError } from "../../../src/errors.js"
 import { toMajorNumber, toMinor } from "../../../src/money.js"
-import { answered, cannotTell, notPerformed, type OutboxEffect, type OutcomeEvents, type ProviderAdapter, type Reconciliation } from "../../../src/provider.js"
+import { answered, cannotTell, notPerformed, type CreateFieldsOf, type OutboxEffect, type OutcomeEvents, type ProviderAdapter, type Reconciliation } from "../../../src/provider.js"
 import { make, type CraftgateConfig } from "./client.js"
 import { craftgateCreateSchema, craftgateRefundSchema, type StoredCardRequest } from "./inputs.js"
 import { asTransactionRefund, cancelReport, paymentRefundReports, paymentState, refundReports, splits, transactionReports } from "./reports.js"
@@ -64,8 +65,15 @@ const wireAmount = (minor: number, currency: string): number => {
   return major
 }
 
+/** The host-facing inputs of the Craftgate adapter, from its zod schemas (see `ProviderInputs`). */
+export interface CraftgateInputs {
+  readonly create: CreateFieldsOf<z.input<typeof craftgateCreateSchema>> & { readonly currency?: z.input<typeof craftgateCreateSchema>["currency"] }
+  readonly refund: z.input<typeof craftgateRefundSchema>
+  readonly refundRequest: never
+}
+
 /** Builds the Craftgate adapter. Throws INVALID_INPUT for a bad time zone or day cut-off. */
-export const craftgate = (config: CraftgateAdapterConfig): ProviderAdapter => {
+export const craftgate = (config: CraftgateAdapterConfig): ProviderAdapter<CraftgateInputs> => {
   let machine: ReturnType<typeof createCraftgateMachine>
   try {
     machine = createCraftgateMachine({ timeZone: config.timeZone, cutoff: config.dayCutoff ?? config.cutoff, refundPollDelaysMs: config.refundPollDelaysMs })

@@ -60,7 +60,7 @@ export interface CardSecret {
 }
 
 /** `payments.create` for Craftgate. `amount` is the paid price; `price` defaults to the items' sum. */
-export const craftgateCreateSchema: z.ZodType<ProviderCreate> = z
+export const craftgateCreateSchema = z
   .strictObject({
     provider: z.string(),
     amount: amount("a Craftgate payment's amount (the paid price)"),

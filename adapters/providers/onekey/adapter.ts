@@ -14,7 +14,7 @@ import type { MachineContext } from "../../../machines/lifecycle/index.js"
 import { createOnekeyMachine, isCardMethod, onekeyMachine, type OnekeyPolicyOptions } from "../../../machines/onekey/index.js"
 import { paystateError, type PaystateError } from "../../../src/errors.js"
 import { exponentOf, isKnownCurrency, toMajorNumber } from "../../../src/money.js"
-import { answered, cannotTell, type OutboxEffect, type OutcomeEvents, type ProviderAdapter, type ProviderCreate, type Reconciliation } from "../../../src/provider.js"
+import { answered, cannotTell, type CreateFieldsOf, type OutboxEffect, type OutcomeEvents, type ProviderAdapter, type ProviderCreate, type Reconciliation } from "../../../src/provider.js"
 import { make, type OnekeyClientShape, type OnekeyConfig, type OnekeyDepositBody, type OnekeyRefundBody } from "./client.js"
 import { isDefiniteRefusal, lookupFailure, unlessNotFound, type OnekeyErrorDetails } from "./errors.js"
 import { handleNotification } from "./notifications.js"
@@ -79,8 +79,15 @@ const refundSchema = z.strictObject({
 /** The invoice id the deposit was created with: the host's, or paystate's payment id (echoed back by OneKey). */
 const invoiceOf = (ctx: MachineContext): string => String(ctx.request.invoice_id ?? ctx.id)
 
+/** The host-facing inputs of the OneKey adapter, from its zod schemas (see `ProviderInputs`). */
+export interface OnekeyInputs {
+  readonly create: CreateFieldsOf<z.input<typeof createSchema>>
+  readonly refund: z.input<typeof refundSchema>
+  readonly refundRequest: never
+}
+
 /** Builds the OneKey adapter. */
-export const onekey = (config: OnekeyAdapterConfig): ProviderAdapter => {
+export const onekey = (config: OnekeyAdapterConfig): ProviderAdapter<OnekeyInputs> => {
   const client: OnekeyClientShape = make(config)
   const machine = config.cardPartialRefunds || config.refundPollDelaysMs ? createOnekeyMachine(config) : onekeyMachine
 
