@@ -75,9 +75,40 @@ export const toMajorString = (minor: number, currency: string): string => {
 
 /**
  * Formats minor units as a JSON number in major units (2050 USD → 20.5). The shortest decimal
- * that round-trips a double is what `JSON.stringify` prints, so the wire text is exact.
+ * that round-trips a double is what `JSON.stringify` prints, so the wire text is exact — as long as
+ * the double holds the amount exactly. Throws a RangeError when it does not (e.g. 2^53 + 1 cents,
+ * whose major-unit decimal needs more than a double's 15–17 digits): a provider would be sent
+ * another amount than the one recorded.
  */
-export const toMajorNumber = (minor: number, currency: string): number => Number(toMajorString(minor, currency))
+export const toMajorNumber = (minor: number, currency: string): number => {
+  const major = Number(toMajorString(minor, currency))
+  if (!roundTrips(major, minor, currency)) {
+    throw new RangeError(`${minor} minor units of ${currency} cannot be sent exactly as a JSON number (${toMajorString(minor, currency)} would become ${String(major)}).`)
+  }
+  return major
+}
+
+const roundTrips = (major: number, minor: number, currency: string): boolean => {
+  try {
+    return toMinor(major, currency) === minor
+  } catch {
+    return false
+  }
+}
+
+/**
+ * True when `minor` is a safe integer whose major-unit value survives the trip to a JSON number and
+ * back exactly, i.e. `toMajorNumber` would not throw. Every integer of at most 15 digits does.
+ */
+export const isExactOnWire = (minor: number, currency: string): boolean => {
+  if (!Number.isSafeInteger(minor)) return false
+  try {
+    exponentOf(currency)
+  } catch {
+    return false
+  }
+  return roundTrips(Number(toMajorString(minor, currency)), minor, currency)
+}
 
 /** Renders an amount for people: "¥1,000", "20.50 USD". */
 export const formatMoney = (minor: number, currency: string): string => {

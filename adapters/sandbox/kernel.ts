@@ -2,6 +2,12 @@
  * The sandbox kernel every provider sandbox runs on: a real HTTP server on 127.0.0.1 with the common
  * control API of SANDBOXES.md (clock, faults, webhook delivery modes, ledger, reset, webhook URL),
  * idempotency storage, and JSON and form-encoded body parsing. A provider sandbox only adds routes.
+ *
+ * The kernel is as strict as a real server about what it reads, because the demo and the tests run a
+ * sandbox inside the host's own process: bodies and headers become null-prototype objects, the keys
+ * `__proto__`, `constructor` and `prototype` are refused, a body over 1 MiB is answered 413, and a
+ * malformed percent-escape in the path, the query or a form body is answered 400, never 500. Nothing
+ * a request sends can change an object another request reads.
  */
 import { createHash } from "node:crypto"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
@@ -251,47 +257,185 @@ const compile = (pattern: string) => {
       return "/([^/]+)"
     })
     c = { regex: new RegExp(`^${source}$`), names }
-    compiled.set(pattern, c)
+    // Fault paths come from requests: the cache stays bounded so no client can grow it forever.
+    if (compiled.size < 1000) compiled.set(pattern, c)
   }
   return c
 }
 
-/** Parses `a=1&b[c]=2&d[]=x` into nested objects (and arrays for `[]`), as Rails does for KOMOJU. */
+/** Keys no request may send: assigning them can reach Object.prototype. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"])
+
+/** The most bytes a request body may have (1 MiB); a larger one is answered 413. */
+export const MAX_BODY_BYTES = 1024 * 1024
+
+/** The deepest nesting of a JSON or form body the kernel accepts. */
+export const MAX_BODY_DEPTH = 64
+
+/** Why the kernel refused a request before any route saw it. */
+export interface RequestProblem {
+  readonly status: 400 | 413
+  readonly reason: "forbidden_key" | "malformed_encoding" | "malformed_form" | "too_deep" | "too_large" | "malformed_url"
+  readonly message: string
+}
+
+/** Thrown by the parsers for a request that no route should see. */
+export class SandboxRequestError extends Error {
+  constructor(readonly problem: RequestProblem) {
+    super(problem.message)
+  }
+}
+
+const refuse = (reason: RequestProblem["reason"], message: string, status: 400 | 413 = 400): never => {
+  throw new SandboxRequestError({ status, reason, message })
+}
+
+const checkKey = (key: string): void => {
+  if (FORBIDDEN_KEYS.has(key)) refuse("forbidden_key", `The key "${key}" is not accepted.`)
+}
+
+/** decodeURIComponent with `+` as a space, refusing a malformed escape (as Rails and Rack do). */
+const decodeFormPart = (part: string): string => {
+  try {
+    return decodeURIComponent(part.replace(/\+/g, " "))
+  } catch {
+    return refuse("malformed_encoding", `Malformed percent-encoding in "${part.slice(0, 80)}".`)
+  }
+}
+
+/**
+ * Parses `a=1&b[c]=2&d[]=x` into nested objects (and arrays for `[]`), as Rails does for KOMOJU.
+ * Objects have no prototype; `__proto__`, `constructor` and `prototype` keys, a malformed escape, a
+ * key used both as a value and as an object, and nesting deeper than 64 throw `SandboxRequestError`.
+ */
 export const parseForm = (raw: string): Record<string, unknown> => {
-  const out: Record<string, any> = {}
-  for (const [key, value] of new URLSearchParams(raw)) {
+  const out: Record<string, any> = Object.create(null)
+  for (const pair of raw.split("&")) {
+    if (pair === "") continue
+    const eq = pair.indexOf("=")
+    const key = decodeFormPart(eq < 0 ? pair : pair.slice(0, eq))
+    const value = eq < 0 ? "" : decodeFormPart(pair.slice(eq + 1))
     const parts = key.split(/\[|\]\[|\]/).filter((p, i) => p !== "" || i === 0)
     const trailingArray = key.endsWith("[]")
+    if (parts.length > MAX_BODY_DEPTH) refuse("too_deep", `The key "${key.slice(0, 80)}" is nested deeper than ${MAX_BODY_DEPTH} levels.`)
     let node: any = out
     parts.forEach((part, i) => {
+      checkKey(part)
+      if (Array.isArray(node)) refuse("malformed_form", `The key "${key.slice(0, 80)}" nests inside a list.`)
       const last = i === parts.length - 1
+      const existing = node[part]
       if (last) {
-        if (trailingArray) (node[part] ??= []).push(value)
-        else node[part] = value
-      } else node = node[part] ??= {}
+        if (trailingArray) {
+          if (existing === undefined) node[part] = [value]
+          else if (Array.isArray(existing)) existing.push(value)
+          else refuse("malformed_form", `The key "${key.slice(0, 80)}" is both a list and something else.`)
+        } else if (existing !== undefined && typeof existing === "object") {
+          refuse("malformed_form", `The key "${key.slice(0, 80)}" is both a value and an object.`)
+        } else node[part] = value
+      } else if (existing === undefined) {
+        node = node[part] = Object.create(null)
+      } else if (typeof existing === "object" && !Array.isArray(existing)) {
+        node = existing
+      } else refuse("malformed_form", `The key "${key.slice(0, 80)}" is both a value and an object.`)
     })
   }
   return out
 }
 
+/**
+ * A copy of parsed JSON with null-prototype objects, refusing forbidden keys and nesting deeper
+ * than 64. Iterative: a 100,000-deep body is refused, not a stack overflow.
+ */
+export const safeJson = (value: unknown): unknown => {
+  if (value === null || typeof value !== "object") return value
+  const make = (v: object): any => (Array.isArray(v) ? new Array(v.length) : Object.create(null))
+  const root = make(value)
+  const jobs: { src: any; dst: any; depth: number }[] = [{ src: value, dst: root, depth: 1 }]
+  while (jobs.length > 0) {
+    const { src, dst, depth } = jobs.pop()!
+    if (depth > MAX_BODY_DEPTH) refuse("too_deep", `The body is nested deeper than ${MAX_BODY_DEPTH} levels.`)
+    const keys = Array.isArray(src) ? src.map((_, i) => i) : Object.keys(src)
+    for (const k of keys) {
+      if (typeof k === "string") checkKey(k)
+      const v = src[k]
+      if (v !== null && typeof v === "object") {
+        const d = make(v)
+        dst[k] = d
+        jobs.push({ src: v, dst: d, depth: depth + 1 })
+      } else dst[k] = v
+    }
+  }
+  return root
+}
+
+/** Reads the body up to `MAX_BODY_BYTES`; past it, drains (without keeping) and refuses with 413. */
 const readBody = (req: IncomingMessage): Promise<string> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
-    req.on("data", (c: Buffer) => chunks.push(c))
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
+    let size = 0
+    let drained = 0
+    const declared = Number(req.headers["content-length"])
+    let tooLarge = Number.isFinite(declared) && declared > MAX_BODY_BYTES
+    req.on("data", (c: Buffer) => {
+      size += c.length
+      if (size > MAX_BODY_BYTES) tooLarge = true
+      if (!tooLarge) chunks.push(c)
+      else if ((drained += c.length) > 64 * MAX_BODY_BYTES) req.destroy()
+    })
+    req.on("end", () => {
+      if (tooLarge) reject(new SandboxRequestError({ status: 413, reason: "too_large", message: `The request body is larger than ${MAX_BODY_BYTES} bytes.` }))
+      else resolve(Buffer.concat(chunks).toString("utf8"))
+    })
     req.on("error", reject)
   })
 
-const parseBody = (raw: string, contentType: string | undefined): any => {
-  if (raw.trim() === "") return {}
+const INVALID_JSON = Symbol("invalid-json")
+
+const parseBody = (raw: string, contentType: string | undefined): unknown => {
+  if (raw.trim() === "") return Object.create(null)
   if (contentType?.includes("application/x-www-form-urlencoded")) return parseForm(raw)
+  let parsed: unknown
   try {
-    return JSON.parse(raw)
+    parsed = JSON.parse(raw)
   } catch {
     // curl -d sends form bodies without saying so when no content type is given
-    return contentType?.includes("json") ? Symbol.for("invalid-json") : parseForm(raw)
+    return contentType?.includes("json") ? INVALID_JSON : parseForm(raw)
+  }
+  return safeJson(parsed)
+}
+
+const decodePathPart = (part: string): string => {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    return refuse("malformed_encoding", "Malformed percent-encoding in the path.")
   }
 }
+
+/** Checks every percent-escape of the path and the query, so a route never meets a URIError. */
+const checkUrl = (rawUrl: string): URL => {
+  let url: URL
+  try {
+    url = new URL(rawUrl, "http://127.0.0.1")
+  } catch {
+    return refuse("malformed_url", "The request URL cannot be parsed.")
+  }
+  decodePathPart(url.pathname)
+  for (const pair of url.search.slice(1).split("&")) {
+    const eq = pair.indexOf("=")
+    const key = decodeFormPart(eq < 0 ? pair : pair.slice(0, eq))
+    if (eq >= 0) decodeFormPart(pair.slice(eq + 1))
+    // Rails reads `a[b]=c` in a query as it does in a form: the same keys are refused.
+    for (const part of key.split(/\[|\]\[|\]/)) checkKey(part)
+  }
+  return url
+}
+
+/** The provider-neutral answer for a refused request, when the sandbox gives no shape of its own. */
+export const genericRejection = (problem: RequestProblem): SandboxResponse => ({
+  status: problem.status,
+  body: { error: { code: problem.status === 413 ? "payload_too_large" : "bad_request", message: problem.message } },
+})
 
 /** Options of a running sandbox. */
 export interface SandboxServerOptions {
@@ -302,6 +446,11 @@ export interface SandboxServerOptions {
   readonly invalidBody: (req: SandboxRequest) => SandboxResponse
   /** Answer for an unknown path, in the provider's own error shape. */
   readonly notFound: (req: SandboxRequest) => SandboxResponse
+  /**
+   * Answer for a request the kernel refuses before any route (a forbidden key, a malformed escape,
+   * a body over 1 MiB), in the provider's own error shape. Default: `genericRejection`.
+   */
+  readonly rejected?: (req: SandboxRequest, problem: RequestProblem) => SandboxResponse
 }
 
 /** A running sandbox. */
@@ -317,28 +466,49 @@ export const serveSandbox = async (options: SandboxServerOptions): Promise<Runni
   const { kernel } = options
   const routes = [...controlRoutes(kernel), ...options.routes]
   const hanging = new Set<ServerResponse>()
+  const routeTable = routes.map((route) => ({ route, compiled: compile(route.path) }))
   const server: Server = createServer(async (req, res) => {
+    const method = (req.method ?? "GET").toUpperCase()
+    // Null prototype: a header named "constructor" or "__proto__" is just a header.
+    const headers: Record<string, string | undefined> = Object.create(null)
+    for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v
+    const minimal = (): SandboxRequest => ({ method, path: req.url ?? "/", url: req.url ?? "/", query: new URLSearchParams(), headers, rawBody: "", body: Object.create(null), params: Object.create(null) })
+    const reject = (request: SandboxRequest, problem: RequestProblem) => {
+      let answer: SandboxResponse
+      try {
+        answer = options.rejected ? options.rejected(request, problem) : genericRejection(problem)
+      } catch {
+        answer = genericRejection(problem)
+      }
+      // A refused body may still be arriving: close the connection rather than read it for a reuse.
+      send(res, { ...answer, headers: { ...answer.headers, connection: "close" } })
+    }
     try {
-      const url = new URL(req.url ?? "/", "http://127.0.0.1")
+      const url = checkUrl(req.url ?? "/")
       const rawBody = await readBody(req)
-      const headers: Record<string, string | undefined> = {}
-      for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v
-      const method = (req.method ?? "GET").toUpperCase()
       const base = { method, path: url.pathname, url: url.toString(), query: url.searchParams, headers, rawBody }
-      const body = parseBody(rawBody, headers["content-type"])
       let matched: { route: SandboxRoute; params: Record<string, string> } | undefined
-      for (const route of routes) {
+      for (const { route, compiled: c } of routeTable) {
         if (route.method !== method) continue
-        const c = compile(route.path)
         const m = c.regex.exec(url.pathname)
         if (m) {
-          matched = { route, params: Object.fromEntries(c.names.map((n, i) => [n, decodeURIComponent(m[i + 1] ?? "")])) }
+          const params: Record<string, string> = Object.create(null)
+          c.names.forEach((n, i) => (params[n] = decodePathPart(m[i + 1] ?? "")))
+          matched = { route, params }
           break
         }
       }
-      const request: SandboxRequest = { ...base, body: body === Symbol.for("invalid-json") ? {} : body, params: matched?.params ?? {} }
-      if (!matched) return send(res, options.notFound(request))
-      if (body === Symbol.for("invalid-json")) return send(res, options.invalidBody(request))
+      const unparsed: SandboxRequest = { ...base, body: Object.create(null), params: matched?.params ?? Object.create(null) }
+      if (!matched) return send(res, options.notFound(unparsed))
+      let body: unknown
+      try {
+        body = parseBody(rawBody, headers["content-type"])
+      } catch (e) {
+        if (e instanceof SandboxRequestError) return reject(unparsed, e.problem)
+        throw e
+      }
+      if (body === INVALID_JSON) return send(res, options.invalidBody(unparsed))
+      const request: SandboxRequest = { ...unparsed, body }
       const fault = url.pathname.startsWith("/_sandbox/") ? undefined : kernel.takeFault(method, url.pathname)
       if (fault?.mode === "timeout") {
         // Never answers and never performs: the client's own timeout decides.
@@ -354,6 +524,7 @@ export const serveSandbox = async (options: SandboxServerOptions): Promise<Runni
       }
       send(res, response)
     } catch (e) {
+      if (e instanceof SandboxRequestError) return reject(minimal(), e.problem)
       send(res, { status: 500, body: { error: { code: "sandbox_error", message: e instanceof Error ? e.message : String(e) } } })
     }
   })
@@ -385,13 +556,28 @@ const send = (res: ServerResponse, r: SandboxResponse): void => {
 const ok = (body: unknown = { ok: true }): SandboxResponse => ({ status: 200, body })
 const bad = (message: string): SandboxResponse => ({ status: 400, body: { error: message } })
 
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v)
+const FAULT_MODES = ["timeout", "error500", "drop_response"] as const
+const WEBHOOK_MODES = ["normal", "duplicate", "delay", "reorder"] as const
+
+const isWebhookUrl = (v: string): boolean => {
+  try {
+    const u = new URL(v)
+    return u.protocol === "http:" || u.protocol === "https:"
+  } catch {
+    return false
+  }
+}
+
+// Every control route checks the type of what it reads: a body value is whatever the client sent.
 const controlRoutes = (kernel: SandboxKernel): SandboxRoute[] => [
   {
     method: "POST",
     path: "/_sandbox/clock",
     handler: async (req) => {
-      const t = Date.parse(String(req.body?.now ?? ""))
-      if (Number.isNaN(t)) return bad('Send {"now": "<ISO-8601>"}.')
+      const now = isObject(req.body) ? req.body.now : undefined
+      const t = typeof now === "string" ? Date.parse(now) : Number.NaN
+      if (Number.isNaN(t) || Math.abs(t) > 8.64e15) return bad('Send {"now": "<ISO-8601>"}.')
       await kernel.setClock(new Date(t))
       return ok({ now: kernel.now().toISOString() })
     },
@@ -401,8 +587,8 @@ const controlRoutes = (kernel: SandboxKernel): SandboxRoute[] => [
     method: "POST",
     path: "/_sandbox/webhook-url",
     handler: (req) => {
-      const url = req.body?.url
-      if (url !== null && typeof url !== "string") return bad('Send {"url": "http://…"}.')
+      const url = isObject(req.body) ? req.body.url : undefined
+      if (url !== null && (typeof url !== "string" || !isWebhookUrl(url))) return bad('Send {"url": "http://…"} or {"url": null}.')
       kernel.webhookUrl = url ?? undefined
       return ok({ url: kernel.webhookUrl ?? null })
     },
@@ -411,11 +597,12 @@ const controlRoutes = (kernel: SandboxKernel): SandboxRoute[] => [
     method: "POST",
     path: "/_sandbox/faults",
     handler: (req) => {
-      const { path, method, mode, count } = req.body ?? {}
-      if (typeof path !== "string" || !["timeout", "error500", "drop_response"].includes(mode)) {
-        return bad('Send {"path", "method", "mode": "timeout"|"error500"|"drop_response", "count"}.')
-      }
-      kernel.faults.push({ path, method: String(method ?? "POST").toUpperCase(), mode, count: Number(count ?? 1) })
+      const { path, method, mode, count } = isObject(req.body) ? req.body : ({} as Record<string, unknown>)
+      const usage = bad('Send {"path", "method", "mode": "timeout"|"error500"|"drop_response", "count": 1..1000000}.')
+      if (typeof path !== "string" || path.length > 2000 || !FAULT_MODES.includes(mode as never)) return usage
+      if (method !== undefined && (typeof method !== "string" || !/^[A-Za-z]{1,16}$/.test(method))) return usage
+      if (count !== undefined && (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > 1_000_000)) return usage
+      kernel.faults.push({ path, method: (method ?? "POST").toUpperCase(), mode: mode as Fault["mode"], count: count ?? 1 })
       return ok({ faults: kernel.faults })
     },
   },
@@ -423,11 +610,14 @@ const controlRoutes = (kernel: SandboxKernel): SandboxRoute[] => [
     method: "POST",
     path: "/_sandbox/webhooks",
     handler: (req) => {
-      const mode = req.body?.mode
-      if (!["normal", "duplicate", "delay", "reorder"].includes(mode)) return bad('Send {"mode": "normal"|"duplicate"|"delay"|"reorder"}.')
+      const body = isObject(req.body) ? req.body : {}
+      const mode = body.mode
+      if (!WEBHOOK_MODES.includes(mode as never)) return bad('Send {"mode": "normal"|"duplicate"|"delay"|"reorder"}.')
+      const delayMs = body.delayMs
+      if (delayMs !== undefined && (typeof delayMs !== "number" || !Number.isFinite(delayMs) || delayMs < 0 || delayMs > 600_000)) return bad("delayMs is a number of milliseconds, 0..600000.")
       if (kernel.webhookMode === "reorder" && mode !== "reorder") kernel.flushWebhooks()
-      kernel.webhookMode = mode
-      if (typeof req.body?.delayMs === "number") kernel.webhookDelayMs = req.body.delayMs
+      kernel.webhookMode = mode as WebhookMode
+      if (typeof delayMs === "number") kernel.webhookDelayMs = delayMs
       return ok({ mode })
     },
   },
