@@ -28,6 +28,7 @@ import {
   listSchema,
   parseOrThrow,
   paymentIdSchema,
+  snapshotWebhookRequest,
   refundCommonSchema,
   toStorable,
   updateSchema,
@@ -360,22 +361,21 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
     return touched
   }
 
-  /** The request as plain data: a Proxy or accessor that throws on reading is refused, typed. */
-  const readableRequest = (request: WebhookRequest, provider: string): WebhookRequest => {
+  const withProvider = <T>(provider: string, f: () => T): T => {
     try {
-      if (request === null || typeof request !== "object") return request
-      const headers = request.headers
-      const copy = headers !== null && typeof headers === "object" && !Array.isArray(headers) ? Object.fromEntries(Object.entries(headers)) : headers
-      return { headers: copy, rawBody: request.rawBody }
-    } catch {
-      throw paystateError("WEBHOOK_REJECTED", `The ${provider} webhook request could not be read as plain data.`, { provider, reason: "unreadable" })
+      return f()
+    } catch (e) {
+      if (isPaystateError(e, "WEBHOOK_REJECTED")) throw paystateError("WEBHOOK_REJECTED", e.message, { provider, ...((e.details ?? {}) as object) })
+      throw e
     }
   }
 
   const handleWebhook = (provider: string, request: { headers: Record<string, string | readonly string[] | undefined>; rawBody: string | Uint8Array }): Promise<WebhookOutcome> =>
     guard(async () => {
       const adapter = adapterOf(provider)
-      request = readableRequest(request, provider)
+      // A plain copy (null-prototype headers, repeated headers kept as arrays, size-checked): a Proxy
+      // or a throwing getter is refused here, typed, before any adapter reads it.
+      request = withProvider(provider, () => snapshotWebhookRequest(request, maxWebhookBytes))
       if (request === null || typeof request !== "object" || request.headers === null || typeof request.headers !== "object" || Array.isArray(request.headers)) {
         throw paystateError("WEBHOOK_REJECTED", "Pass { headers, rawBody }: headers as the framework gives them (an object of names to strings).", { provider, reason: "bad_request" })
       }
@@ -438,13 +438,17 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
     })
 
   /** A span and a command count around each public operation; attributes are ids only. */
-  const traced = <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) => (...args: A): Promise<R> => {
-    const first = args[0] as { provider?: unknown; paymentId?: unknown } | string | undefined
+  const traced = <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
     const attributes: Record<string, string> = {}
-    if (typeof first === "string") attributes[name.startsWith("webhooks") ? "paystate.provider" : "paystate.payment.id"] = first.slice(0, 200)
-    else if (first && typeof first === "object") {
-      if (typeof first.provider === "string") attributes["paystate.provider"] = first.provider.slice(0, 100)
-      if (typeof first.paymentId === "string") attributes["paystate.payment.id"] = first.paymentId.slice(0, 200)
+    try {
+      const first = args[0] as { provider?: unknown; paymentId?: unknown } | string | undefined
+      if (typeof first === "string") attributes[name.startsWith("webhooks") ? "paystate.provider" : "paystate.payment.id"] = first.slice(0, 200)
+      else if (first && typeof first === "object") {
+        if (typeof first.provider === "string") attributes["paystate.provider"] = first.provider.slice(0, 100)
+        if (typeof first.paymentId === "string") attributes["paystate.payment.id"] = first.paymentId.slice(0, 200)
+      }
+    } catch {
+      // A hostile argument (a throwing getter, a Proxy) gets no attributes; the command refuses it, typed.
     }
     return telemetry.span(`paystate.${name}`, attributes, () => fn(...args), name)
   }

@@ -43,9 +43,12 @@ export const redactor = (fields?: SensitiveFields): Redactor => {
   const masked = new Set([...DEFAULT_SENSITIVE.masked, ...(fields?.masked ?? [])].map(norm))
   const personal = new Set([...DEFAULT_SENSITIVE.personal, ...(fields?.personal ?? [])].map(norm))
   const walk = (v: unknown, exposure: Exposure, depth: number): unknown => {
-    if (depth > 64 || v === null || typeof v !== "object") return v
+    if (v === null || typeof v !== "object") return v
+    // Deeper than any real payload: nothing below is shown or kept as is.
+    if (depth > 64) return "[paystate: nested too deep]"
     if (Array.isArray(v)) return v.map((x) => walk(x, exposure, depth + 1))
-    const out: Record<string, unknown> = {}
+    // A provider key "__proto__" stays an ordinary key: never the copy's prototype.
+    const out: Record<string, unknown> = Object.create(null)
     for (const [k, x] of Object.entries(v)) {
       const n = norm(k)
       if (secret.has(n)) continue
