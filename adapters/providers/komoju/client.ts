@@ -3,12 +3,13 @@
  * create, update, capture, refund, refund_request, cancel), HTTP Basic auth with the secret key,
  * `X-KOMOJU-IDEMPOTENCY` on every POST (one key per logical operation, the same on every retry),
  * a timeout per attempt and jittered exponential retries only on timeouts, 5xx and 409 — all through
- * the shared pipeline in `../http.ts`. Every body is checked with zod on the way out and in.
+ * the shared pipeline in `../http.ts`. Every body is checked with zod on the way out and in, and
+ * serialised canonically so that every attempt of one operation sends the same bytes.
  */
 import { randomUUID } from "node:crypto"
 import { Context, Effect, Layer } from "effect"
 import type { z } from "zod"
-import { layer as httpLayer, ProviderHttp, type HttpReply } from "../http.js"
+import { canonicalJson, layer as httpLayer, ProviderHttp, type HttpReply } from "../http.js"
 import { fromAnswer, KomojuError, reasonOf } from "./errors.js"
 import {
   createPaymentBody,
@@ -100,7 +101,9 @@ export const makeKomojuClient = (config: KomojuClientConfig): Effect.Effect<Komo
           method,
           url: `${base}${path}`,
           headers,
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          // Canonical (sorted keys): a body rebuilt from a stored payload whose jsonb key order
+          // changed is byte-identical, so KOMOJU's idempotency check sees the same request.
+          ...(body !== undefined ? { body: canonicalJson(body) } : {}),
           timeoutMs: config.timeoutMs ?? 8_000,
           retries: config.retries ?? 2,
           backoffMs: config.backoffMs ?? 200,

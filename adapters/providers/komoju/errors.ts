@@ -14,6 +14,7 @@ export const KOMOJU_ERROR_REASONS = [
   "NotFound",
   "Conflict",
   "Unprocessable",
+  "IdempotencyConflict",
   "ServerError",
   "Unavailable",
   "InvalidResponse",
@@ -48,10 +49,17 @@ export const reasonOf = (status: number): KomojuErrorReason => {
   return "BadRequest"
 }
 
+/**
+ * True for an answer about the idempotency key rather than the operation: KOMOJU documents a 409 for
+ * a key still in use and is silent on a key reused with another body (docs: idempotent-requests);
+ * any 4xx whose `param` names the header is read as such, and never as a refusal of the operation.
+ */
+const aboutTheKey = (param: unknown): boolean => typeof param === "string" && /idempotency/i.test(param)
+
 /** Builds the error of a KOMOJU error answer. */
 export const fromAnswer = (status: number, body: unknown): KomojuError => {
   const e = (body as { error?: { message?: unknown; code?: unknown; param?: unknown } } | undefined)?.error
-  const reason = reasonOf(status)
+  const reason = status >= 400 && status < 500 && aboutTheKey(e?.param) ? "IdempotencyConflict" : reasonOf(status)
   return new KomojuError({
     reason,
     status,
@@ -64,10 +72,21 @@ export const fromAnswer = (status: number, body: unknown): KomojuError => {
 }
 
 /**
- * Maps a client error to the engine's contract: a definite 4xx is PROVIDER_REJECTED (the engine
- * records the failure); anything whose outcome is unknown is PROVIDER_UNAVAILABLE (reconciled later).
+ * Reasons that are KOMOJU's definite answer to the operation itself: a bad request (400, or a body
+ * our own client refused before sending), a declined payment (402) and a rule KOMOJU applied (422).
+ * Everything else says nothing about the operation: no answer, 5xx, 409 (key in use), a key reused
+ * with another body, 401/403 (credentials: the request was not looked at) and 404 (a payment KOMOJU
+ * already answered for cannot have vanished; a wrong base URL answers 404 too).
  */
-export const toPaystateError = (e: KomojuError, what: string): PaystateError =>
-  e.retryable || e.reason === "Unavailable" || e.reason === "InvalidResponse"
-    ? paystateError("PROVIDER_UNAVAILABLE", `KOMOJU ${what}: ${e.message}`, { code: e.code, status: e.status, param: e.param }, true)
-    : paystateError("PROVIDER_REJECTED", `KOMOJU refused ${what}: ${e.message}`, { code: e.code, status: e.status, param: e.param, body: e.body })
+const DEFINITE: readonly KomojuErrorReason[] = ["BadRequest", "RequestFailed", "Unprocessable"]
+
+/**
+ * Maps a client error to the engine's contract. For an `operation` (create, capture, cancel, update,
+ * refund, refund request) a definite answer is PROVIDER_REJECTED (the engine records the failure);
+ * anything else is PROVIDER_UNAVAILABLE (the outcome is unknown; reconciled later). For a `lookup`
+ * nothing is ever a refusal: a lookup that fails cannot tell.
+ */
+export const toPaystateError = (e: KomojuError, what: string, kind: "operation" | "lookup" = "operation"): PaystateError =>
+  kind === "operation" && !e.retryable && DEFINITE.includes(e.reason)
+    ? paystateError("PROVIDER_REJECTED", `KOMOJU refused ${what}: ${e.message}`, { code: e.code, status: e.status, param: e.param, body: e.body })
+    : paystateError("PROVIDER_UNAVAILABLE", `KOMOJU ${what}: ${e.message}`, { code: e.code, status: e.status, param: e.param }, true)

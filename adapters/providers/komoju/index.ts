@@ -6,7 +6,8 @@ export { komoju, type KomojuConfig } from "./adapter.js"
 export { KomojuClient, makeKomojuClient, transientStatus, type KomojuClientConfig, type KomojuClientShape, type PostOptions } from "./client.js"
 export { KomojuError, KOMOJU_ERROR_REASONS, type KomojuErrorReason } from "./errors.js"
 export { komojuCreateSchema, komojuRefundSchema, komojuRefundRequestSchema } from "./inputs.js"
-export { PAYSTATE_ID_KEY } from "./mapping.js"
+export { PAYSTATE_ID_KEY, carrierDescription, refundIdOf } from "./mapping.js"
+export { KOMOJU_SENSITIVE, SECRET_PAYMENT_DETAILS } from "./sensitive.js"
 export { signKomojuWebhook, komojuSignature, verifyKomojuSignature, type SignedKomojuWebhook } from "./signing.js"
 export {
   startKomojuSandbox,

@@ -1,14 +1,61 @@
 /**
  * zod schemas of what a host passes to the engine for KOMOJU: the create command (generic fields in
  * camelCase, KOMOJU's own fields in KOMOJU's spelling), refund options and refund request options.
+ * The create splits card data off into `secret` (memory only) and refuses amounts that are no safe
+ * integers before anything is written.
  */
 import { z } from "zod"
 import { autoTax, METHOD_RULES, roundHalfUp, type KomojuMethod } from "../../../machines/komoju/methods.js"
+import type { Json } from "../../../machines/lifecycle/types.js"
 import type { ProviderCreate } from "../../../src/provider.js"
+import { KOMOJU_SENSITIVE } from "./sensitive.js"
 import { paymentDetailsInput, refundRequestBody } from "./wire.js"
 
 /** The `tax` KOMOJU takes: a number, a decimal string, or "auto" (10 %, rounded half up). */
 const taxInput = z.union([z.number().nonnegative(), z.literal("auto"), z.string().regex(/^\d+(\.\d+)?$/, "tax must be 'auto' or a decimal with '.' as separator")])
+
+/**
+ * The tax in minor units, rounded half up as KOMOJU does; undefined when it is no safe integer
+ * (e.g. `1e21`, whose text is no decimal KOMOJU reads, or digits beyond 2^53).
+ */
+const taxOf = (tax: number | string | undefined, amount: number, taxRatePercent: number): number | undefined => {
+  if (tax === undefined || tax === "auto") {
+    const t = autoTax(amount, taxRatePercent)
+    return Number.isSafeInteger(t) ? t : undefined
+  }
+  const text = typeof tax === "number" ? String(tax) : tax
+  return /^\d+(\.\d+)?$/.test(text) ? roundHalfUp(text) : undefined
+}
+
+const norm = (k: string): string => k.toLowerCase().replace(/[_-]/g, "")
+const SECRET_KEYS = new Set(KOMOJU_SENSITIVE.secret.map(norm))
+
+/** The brand KOMOJU shows for a card number (the prefixes of the card schemes KOMOJU takes). */
+const cardBrand = (number: string): string => {
+  if (/^4/.test(number)) return "visa"
+  if (/^(5[1-5]|2[2-7])/.test(number)) return "master"
+  if (/^3[47]/.test(number)) return "american_express"
+  if (/^35/.test(number)) return "jcb"
+  if (/^3(0|6|8)/.test(number)) return "diners_club"
+  return "unknown"
+}
+
+/**
+ * Splits `payment_details` into what may be stored and what may not: the secret fields (card
+ * number, CVV, prepaid numbers, passwords; see sensitive.ts) go to memory only. What a SAQ-A merchant
+ * may keep of a card (last four digits, brand, expiry month and year, holder name) stays.
+ */
+const splitDetails = (details: Record<string, unknown>): { kept: Record<string, unknown>; secret: Record<string, unknown>; card?: Record<string, Json> } => {
+  const kept: Record<string, unknown> = {}
+  const secret: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(details)) (SECRET_KEYS.has(norm(k)) ? secret : kept)[k] = v
+  const number = typeof details.number === "string" ? details.number : undefined
+  const card =
+    details.type === "credit_card" && number
+      ? { brand: cardBrand(number), last_four_digits: number.slice(-4), month: details.month as Json, year: details.year as Json }
+      : undefined
+  return { kept, secret, ...(card ? { card } : {}) }
+}
 
 /** Builds the create schema; `taxRatePercent` is what "auto" means (KOMOJU: 10). */
 export const komojuCreateSchema = (taxRatePercent: number): z.ZodType<ProviderCreate> =>
@@ -43,14 +90,22 @@ export const komojuCreateSchema = (taxRatePercent: number): z.ZodType<ProviderCr
       if (method && currencies && !currencies.includes(v.currency)) {
         ctx.addIssue({ code: "custom", path: ["currency"], message: `${method} takes ${currencies.join(", ")}, not ${v.currency}` })
       }
+      // Every amount derived from the input must be a safe integer before anything is written:
+      // otherwise the payment is stored and then fails forever when KOMOJU's answer cannot be read.
+      const tax = taxOf(v.tax, v.amount, taxRatePercent)
+      if (tax === undefined) ctx.addIssue({ code: "custom", path: ["tax"], message: "tax must be 'auto' or a decimal of minor units that rounds to a safe integer" })
+      else if (!Number.isSafeInteger(v.amount + tax)) {
+        ctx.addIssue({ code: "custom", path: ["amount"], message: `amount + tax (${v.amount} + ${tax}) is beyond ${Number.MAX_SAFE_INTEGER}, the largest amount paystate handles exactly` })
+      }
     })
     .transform((v): ProviderCreate => {
-      const tax = v.tax === undefined || v.tax === "auto" ? autoTax(v.amount, taxRatePercent) : (roundHalfUp(String(v.tax)) ?? 0)
+      const tax = taxOf(v.tax, v.amount, taxRatePercent)!
       const method = (v.payment_details?.type as KomojuMethod | undefined) ?? null
+      const split = v.payment_details ? splitDetails(v.payment_details as Record<string, unknown>) : undefined
       const request = {
         amount: v.amount,
         currency: v.currency,
-        ...(v.payment_details ? { payment_details: v.payment_details } : {}),
+        ...(split ? { payment_details: split.kept } : {}),
         ...(v.customer ? { customer: v.customer } : {}),
         ...(v.tax !== undefined ? { tax: v.tax } : {}),
         ...(v.capture !== undefined ? { capture: v.capture } : {}),
@@ -61,8 +116,16 @@ export const komojuCreateSchema = (taxRatePercent: number): z.ZodType<ProviderCr
         ...(v.externalOrderNum ? { external_order_num: v.externalOrderNum } : {}),
         metadata: v.metadata ?? {},
       }
+      const secret = split && Object.keys(split.secret).length > 0 ? { payment_details: split.secret } : undefined
       // The ceiling is KOMOJU's `total`; until KOMOJU answers it is amount + tax (the fee is KOMOJU's to add).
-      return { amount: v.amount + tax, method, deadline: null, request: request as ProviderCreate["request"], details: { komoju: { amount: v.amount, tax, payment_method_fee: 0, total: v.amount + tax } } }
+      return {
+        amount: v.amount + tax,
+        method,
+        deadline: null,
+        request: request as ProviderCreate["request"],
+        ...(secret ? { secret: secret as ProviderCreate["secret"] } : {}),
+        details: { komoju: { amount: v.amount, tax, payment_method_fee: 0, total: v.amount + tax, ...(split?.card ? { payment_details: { type: "credit_card", ...split.card } } : {}) } },
+      }
     }) as unknown as z.ZodType<ProviderCreate>
 
 /** Options of `payments.refund` for KOMOJU (seed 001 refund params besides amount and description). */

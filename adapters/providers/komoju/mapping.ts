@@ -1,6 +1,8 @@
 /**
  * Translating KOMOJU payment bodies into what the machine understands: the payment's state, and one
- * report per refund and refund request, matched to the ledger by KOMOJU's ids.
+ * report per refund and refund request. A report names paystate's refund only by identity: the
+ * refund id paystate wrote into the refund's `description` (KOMOJU echoes it on the refund and the
+ * refund request objects), and KOMOJU's own refund id. Never by amount, kind or age.
  */
 import type { Json, LedgerEntry, ProviderPaymentState, ProviderRefundState, RefundStatus } from "../../../machines/lifecycle/types.js"
 import type { KomojuPayment, KomojuRefund, KomojuRefundRequest } from "./wire.js"
@@ -48,47 +50,60 @@ export const paymentState = (p: KomojuPayment, authoritative: boolean): Provider
 const refundStatus = (s: string): RefundStatus => (s === "completed" ? "succeeded" : s === "pending" ? "pending" : "failed")
 const requestStatus = (s: string): RefundStatus => (s === "completed" ? "succeeded" : s === "pending" ? "pending" : "failed")
 
+/**
+ * The marker that carries paystate's refund id through KOMOJU: appended to the refund's (or refund
+ * request's) `description`, which KOMOJU echoes on the object (komoju-node-sdk docs/Models/Refund.md
+ * and RefundRequest.md: `description`; seed 001 refund examples show the field). KOMOJU has no
+ * metadata on refunds, so the description is the only field a request can carry and a webhook echo.
+ */
+const MARKER = /(?:^|\s)\[paystate:([A-Za-z0-9_-]{1,64})\]$/
+
+/** The description KOMOJU receives for refund `refundId`: the host's own text, then the marker. */
+export const carrierDescription = (refundId: string, description?: string | null): string =>
+  description ? `${description} [paystate:${refundId}]` : `[paystate:${refundId}]`
+
+/** The paystate refund id a KOMOJU refund or refund request carries, if paystate made it. */
+export const refundIdOf = (r: { readonly description?: string | null | undefined }): string | undefined =>
+  typeof r.description === "string" ? MARKER.exec(r.description)?.[1] : undefined
+
 /** A refund's report (seed: completed, or pending until a cash refund is collected). */
-export const refundReport = (r: KomojuRefund, refundId?: string): ProviderRefundState => ({
-  ...(refundId ? { refundId } : {}),
-  providerRef: r.id,
-  kind: "refund",
-  amount: r.amount,
-  status: refundStatus(r.status),
-  providerStatus: r.status,
-  details: { redirect_url: r.redirect_url ?? null, chargeback: r.chargeback ?? false },
-})
+export const refundReport = (r: KomojuRefund): ProviderRefundState => {
+  const refundId = refundIdOf(r)
+  return {
+    ...(refundId ? { refundId } : {}),
+    providerRef: r.id,
+    kind: "refund",
+    amount: r.amount,
+    status: refundStatus(r.status),
+    providerStatus: r.status,
+    details: { redirect_url: r.redirect_url ?? null, chargeback: r.chargeback ?? false },
+  }
+}
 
 /** A refund request's report (seed 000: pending → completed | rejected; it carries no amount). */
-export const requestReport = (r: KomojuRefundRequest, refundId?: string): ProviderRefundState => ({
-  ...(refundId ? { refundId } : {}),
-  providerRef: r.id,
-  kind: "refund_request",
-  status: requestStatus(r.status),
-  providerStatus: r.status,
-  ...(r.status === "rejected" ? { reason: "rejected by KOMOJU" } : {}),
-})
-
-/** Reports of every refund and refund request of a payment; `first` (ours) goes first so nothing else pairs with its entry. */
-export const allReports = (p: KomojuPayment, first?: ProviderRefundState): ProviderRefundState[] => {
-  const rest = [...p.refunds.map((r) => refundReport(r)), ...p.refund_requests.map((r) => requestReport(r))].filter((r) => r.providerRef !== first?.providerRef)
-  return first ? [first, ...rest] : rest
+export const requestReport = (r: KomojuRefundRequest): ProviderRefundState => {
+  const refundId = refundIdOf(r)
+  return {
+    ...(refundId ? { refundId } : {}),
+    providerRef: r.id,
+    kind: "refund_request",
+    status: requestStatus(r.status),
+    providerStatus: r.status,
+    ...(r.status === "rejected" ? { reason: "rejected by KOMOJU" } : {}),
+  }
 }
+
+/** Reports of every refund and refund request of a payment, each naming paystate's refund only where KOMOJU echoes it. */
+export const allReports = (p: KomojuPayment): ProviderRefundState[] => [...p.refunds.map(refundReport), ...p.refund_requests.map(requestReport)]
+
+/** The refund or refund request of `kind` in a KOMOJU answer that carries paystate's `refundId`. */
+export const carriedBy = (p: KomojuPayment, kind: string, refundId: string): KomojuRefund | KomojuRefundRequest | undefined =>
+  (kind === "refund_request" ? p.refund_requests : p.refunds).find((r) => refundIdOf(r) === refundId)
 
 /**
- * Finds which refund (or refund request) in a KOMOJU answer is the one a ledger entry asked for: its
- * known id, else one no other ledger entry has claimed (same amount for refunds), the newest for an
- * API answer and the oldest for a reconciliation lookup.
+ * KOMOJU refunds (or refund requests) of `kind` that nothing identifies: no paystate id in their
+ * description, and no ledger entry holding their KOMOJU id. Any one of them could be a refund whose
+ * echo was lost, so a lookup that finds some cannot prove that a refund was never made.
  */
-export const findOurs = <T extends { id: string; amount?: number }>(
-  list: readonly T[],
-  entry: LedgerEntry,
-  ledger: readonly LedgerEntry[],
-  pick: "newest" | "oldest",
-): T | undefined => {
-  if (entry.providerRef) return list.find((r) => r.id === entry.providerRef)
-  const claimed = new Set(ledger.map((r) => r.providerRef).filter((x): x is string => !!x))
-  const wanted = entry.kind === "refund" ? entry.amount : undefined
-  const free = list.filter((r) => !claimed.has(r.id) && (wanted === undefined || r.amount === wanted))
-  return pick === "newest" ? free[free.length - 1] : free[0]
-}
+export const unidentified = (p: KomojuPayment, kind: string, ledger: readonly LedgerEntry[]): (KomojuRefund | KomojuRefundRequest)[] =>
+  (kind === "refund_request" ? p.refund_requests : p.refunds).filter((r) => !refundIdOf(r) && !ledger.some((e) => e.providerRef === r.id && !e.unattributed))

@@ -102,6 +102,9 @@ export class KomojuBook {
       }
     }
     const tax = this.taxOf(body, amount)
+    const fee = method ? (this.o.paymentMethodFees[method] ?? 0) : 0
+    // KOMOJU's amounts are integers of the minor unit; a total beyond 2^53 could not be answered exactly.
+    if (!Number.isSafeInteger(amount + tax + fee)) throw invalidParam("amount", "amount + tax + payment_method_fee is too large")
     const capture = boolParam(body, "capture", false) ?? true
     const locale = stringParam(body, "locale", false) ?? "ja"
     if (!["en", "ja", "ko"].includes(locale)) throw invalidParam("locale", "must be en, ja or ko")
@@ -109,7 +112,6 @@ export class KomojuBook {
     const created = this.o.kernel.now()
     const expiry = details ? intParam(details, "expiry_days", false, "payment_details[expiry_days]") : undefined
     const id = komojuId()
-    const fee = method ? (this.o.paymentMethodFees[method] ?? 0) : 0
     const status = initialStatus(method, capture)
     const p: SbPayment = {
       id,

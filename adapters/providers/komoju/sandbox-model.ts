@@ -95,7 +95,11 @@ export const renderRefund = (p: SbPayment, r: SbRefund) => ({
   chargeback: false,
 })
 
-/** The refund request object, as in seed 000 (it shows no amount, account type or description). */
+/**
+ * The refund request object, as in seed 000 (it shows no amount or account type). Its `description`
+ * is shown when one was sent: komoju-node-sdk's RefundRequest model has the optional field, and seed
+ * 000's example, sent without one, shows none.
+ */
 export const renderRefundRequest = (p: SbPayment, r: SbRefundRequest) => ({
   id: r.id,
   payment: p.id,
@@ -105,6 +109,7 @@ export const renderRefundRequest = (p: SbPayment, r: SbRefundRequest) => ({
   branch_number: r.branchNumber,
   branch_name: r.branchName,
   account_number: r.accountNumber,
+  ...(r.description !== null ? { description: r.description } : {}),
   status: r.status,
   created_at: r.createdAt,
 })

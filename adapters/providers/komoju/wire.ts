@@ -27,16 +27,21 @@ export const komojuRefund = z.looseObject({
 /** A refund as KOMOJU answers it. */
 export type KomojuRefund = z.infer<typeof komojuRefund>
 
-/** A refund request inside a payment (seed 000; it carries no amount). */
+/**
+ * A refund request inside a payment (seed 000; it carries no amount). `description` is in
+ * komoju-node-sdk's RefundRequest model ("Optional description or reason for this refund request");
+ * seed 000's example sent none and shows none. `bank_code` may be null (the same model).
+ */
 export const komojuRefundRequest = z.looseObject({
   id: z.string(),
   payment: z.string(),
   customer_name: z.string().optional(),
-  bank_code: z.string().optional(),
+  bank_code: z.string().nullable().optional(),
   bank_name: z.string().optional(),
   branch_number: z.string().optional(),
-  branch_name: z.string().optional(),
+  branch_name: z.string().nullable().optional(),
   account_number: z.string().optional(),
+  description: z.string().nullable().optional(),
   status: z.string(),
   created_at: z.string(),
 })
