@@ -153,4 +153,13 @@ export interface Store {
   /** Remembers webhook keys outside a payment commit (a delivery that changed nothing); idempotent. */
   markSeen(keys: readonly string[]): Promise<void>
   close(): Promise<void>
+  /**
+   * Loads the payment with its row locked (`select … for update` in the step's transaction on
+   * PostgreSQL; serialised per payment in one PGlite or memory store), calls the synchronous pure
+   * `decide` with it and writes the commit it returns in the same transaction, so steps on one payment
+   * from several processes queue on the row instead of failing version checks. `decide` may run again
+   * on a fresher row (after a concurrent create), so it must be pure; the rows it gets and returns are
+   * the store's own (read-only). Every store in adapters/stores has it; optional for other stores.
+   */
+  mutate?<T>(paymentId: string, decide: (row: StoredPayment | undefined) => { readonly commit?: Commit; readonly result: T }): Promise<{ readonly saved?: StoredPayment; readonly result: T }>
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs"
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -6,25 +6,73 @@ import { pgliteStore } from "../../adapters/stores/pglite.js"
 import { storeContract } from "./contract.js"
 
 const dir = mkdtempSync(join(tmpdir(), "paystate-pglite-"))
+// A template cache of this file's own, so the test proves the first build as well as the copies.
+const templates = join(dir, "templates")
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-storeContract("pglite (data directory)", () => pgliteStore({ dataDir: join(dir, "contract") }))
+let n = 0
+storeContract("pglite (data directory)", (o) => pgliteStore({ dataDir: join(dir, `contract-${++n}`), templates, ...o }))
+
+const at = "2026-01-01T00:00:00.000Z"
+const commitOne = (id: string) => ({
+  expectedVersion: 0,
+  payment: { id, provider: "fake", providerRef: "r1", status: "captured" as const, currency: "JPY", amount: 500, externalOrderNum: null, createdAt: at, updatedAt: at, snapshot: { value: "captured", context: { x: 1 } } },
+  journal: { at, event: { type: "CREATE" }, status: "captured" as const },
+})
 
 describe("pglite store on disk", () => {
   it("keeps what was committed across a reopen, and migrates only once", async () => {
     const dataDir = join(dir, "reopen")
-    const a = pgliteStore({ dataDir })
+    const a = pgliteStore({ dataDir, templates })
     await a.init()
-    await a.commit({
-      expectedVersion: 0,
-      payment: { id: "p1", provider: "fake", providerRef: "r1", status: "captured", currency: "JPY", amount: 500, externalOrderNum: null, createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z", snapshot: { value: "captured", context: { x: 1 } } },
-      journal: { at: "2026-01-01T00:00:00.000Z", event: { type: "CREATE" }, status: "captured" },
-    })
+    await a.commit(commitOne("p1"))
     await a.close()
-    const b = pgliteStore({ dataDir })
+    const b = pgliteStore({ dataDir, templates })
     await b.init()
     expect((await b.load("p1"))?.snapshot).toEqual({ value: "captured", context: { x: 1 } })
     expect((await b.findByProviderRef("fake", "r1"))?.amount).toBe(500)
     await b.close()
+  })
+
+  it("starts a fresh directory from the prepared template: migrated, and independent of every other copy", async () => {
+    const before = Date.now()
+    const a = pgliteStore({ dataDir: join(dir, "fresh-a"), templates })
+    const b = pgliteStore({ dataDir: join(dir, "fresh-b"), templates })
+    await Promise.all([a.init(), b.init()])
+    await a.commit(commitOne("only-in-a"))
+    expect(await b.load("only-in-a")).toBeUndefined()
+    // One template, built once, for this PGlite and these migrations.
+    expect(readdirSync(templates).filter((f) => !f.startsWith(".") && !f.endsWith(".tar"))).toHaveLength(1)
+    await a.close()
+    await b.close()
+    // The copies did not write into the template: a third copy is empty too.
+    const c = pgliteStore({ dataDir: join(dir, "fresh-c"), templates })
+    await c.init()
+    expect(await c.load("only-in-a")).toBeUndefined()
+    expect((await c.list({})).total).toBe(0)
+    await c.close()
+    expect(Date.now() - before).toBeLessThan(120_000)
+  })
+
+  it("an in-memory store loads the template too, and keeps nothing on disk", async () => {
+    const m = pgliteStore({ templates })
+    await m.init()
+    await m.commit(commitOne("mem"))
+    expect((await m.load("mem"))?.amount).toBe(500)
+    await m.close()
+    const again = pgliteStore({ templates })
+    expect(await again.load("mem")).toBeUndefined()
+    await again.close()
+  })
+
+  it("a damaged template does not pass for a database: the store falls back to initdb", async () => {
+    const broken = join(dir, "broken-templates")
+    cpSync(templates, broken, { recursive: true })
+    for (const t of readdirSync(broken).filter((f) => !f.startsWith(".") && !f.endsWith(".tar"))) writeFileSync(join(broken, t, "data", "global", "pg_control"), "garbage")
+    const s = pgliteStore({ dataDir: join(dir, "from-broken"), templates: broken })
+    await s.init()
+    await s.commit(commitOne("after-fallback"))
+    expect((await s.load("after-fallback"))?.version).toBe(1)
+    await s.close()
   })
 })

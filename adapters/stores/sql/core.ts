@@ -1,34 +1,58 @@
 /**
  * The SQL store core, shared by the PGlite and PostgreSQL drivers. Drivers only open connections and
- * run transactions; every query, and every quirk of timestamps and bigints, is handled here once.
+ * run statements; every query, and every quirk of timestamps and bigints, is handled here once.
+ *
+ * Cost model (docs/performance.md): a commit is ONE statement (a data-modifying CTE that writes the
+ * payment, its journal entry, outbox, timers and seen keys, each part reading the payment part's
+ * RETURNING so a stale version writes nothing), the snapshot is serialised once and never read back.
+ * `mutate` on PostgreSQL is two pipelined round trips: [BEGIN, SELECT … FOR UPDATE] then
+ * [write, COMMIT].
  */
 import {
   StoreConflict,
   type Commit,
   type JournalEntry,
   type OutboxRow,
-  type Store,
   type StoredPayment,
   type TimerRow,
 } from "../../../src/store.js"
+import { countLimitOf, decodeCursor, encodeCursor } from "../list.js"
+import type { CursorListPage, CursorListQuery, Decision, JournalPageQuery, ScalableStore } from "../types.js"
 import { MIGRATIONS } from "./migrations.js"
 
-/** Runs one statement. */
+/** Runs one statement; `name` lets a driver prepare it once per connection. */
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: T[]; affectedRows?: number }>
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], name?: string): Promise<{ rows: T[]; affectedRows?: number }>
 }
 
 /** What a driver provides. */
 export interface SqlDriver extends Queryable {
   readonly name: string
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /**
+   * One dedicated connection on which statements are sent without waiting for the answer to the one
+   * before (PostgreSQL pipeline mode), so `begin` and a select cost one round trip. Absent on drivers
+   * with a single in-process connection (PGlite), where `mutate` serialises per payment instead.
+   */
+  session?<T>(fn: (s: Queryable) => Promise<T>): Promise<T>
   close(): Promise<void>
+}
+
+/** Options of the SQL store core. */
+export interface SqlStoreOptions {
+  /** How many matching rows `list` counts exactly before it estimates (default 1000). */
+  readonly countLimit?: number
 }
 
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString())
 const json = (v: unknown): any => (typeof v === "string" ? JSON.parse(v) : v)
 
-const toPayment = (r: any): StoredPayment => ({
+/** Every payment column but the snapshot, in one place, so no statement depends on `select *`. */
+const PAYMENT_COLS = "id, provider, provider_ref, status, currency, amount, external_order_num, created_at, updated_at, version, needs_review"
+const PAYMENT_ROW = `${PAYMENT_COLS}, snapshot`
+const OUTBOX_COLS = "id, payment_id, provider, op_id, op, payload, idempotency_key, attempts, state, available_at, created_at, last_error, retry_since"
+
+const toPayment = (r: any, snapshot?: StoredPayment["snapshot"]): StoredPayment => ({
   id: r.id,
   provider: r.provider,
   providerRef: r.provider_ref ?? null,
@@ -40,7 +64,7 @@ const toPayment = (r: any): StoredPayment => ({
   updatedAt: iso(r.updated_at),
   needsReview: r.needs_review === true,
   version: Number(r.version),
-  snapshot: json(r.snapshot),
+  snapshot: snapshot ?? json(r.snapshot),
 })
 
 const toOutbox = (r: any): OutboxRow => ({
@@ -59,14 +83,17 @@ const toOutbox = (r: any): OutboxRow => ({
   retrySince: r.retry_since == null ? null : iso(r.retry_since),
 })
 
-const toJournal = (r: any): JournalEntry => ({
-  paymentId: r.payment_id,
-  version: Number(r.version),
-  at: iso(r.at),
-  event: json(r.event),
-  status: r.status,
-  snapshot: json(r.snapshot),
-})
+// Rows written since migration 3 carry no snapshot (the journal is event-only; replaySnapshots in
+// src/replay.ts derives one per version); older rows keep theirs.
+const toJournal = (r: any): JournalEntry =>
+  ({
+    paymentId: r.payment_id,
+    version: Number(r.version),
+    at: iso(r.at),
+    event: json(r.event),
+    status: r.status,
+    ...(r.snapshot == null ? {} : { snapshot: json(r.snapshot) }),
+  }) as JournalEntry
 
 const toTimer = (r: any): TimerRow => ({ paymentId: r.payment_id, timerId: r.timer_id, name: r.name, fireAt: iso(r.fire_at), data: json(r.data) })
 
@@ -86,105 +113,284 @@ export const migrate = async (db: SqlDriver): Promise<number> =>
     return applied
   })
 
-const isUniqueViolation = (e: unknown) => (e as { code?: string })?.code === "23505"
+/** The newest migration version; a data directory at it needs no migration. */
+export const LATEST_MIGRATION = Math.max(...MIGRATIONS.map((m) => m.version))
+
+const conflictOf = (e: unknown, commit: Commit): unknown => {
+  const err = e as { code?: string; constraint?: string; message?: string }
+  if (err?.code !== "23505") return e
+  // A repeated webhook key or outbox id is a duplicate; a journal or payment key taken means another
+  // writer got this version first.
+  const c = String(err.constraint ?? err.message ?? "")
+  const kind = c.includes("journal") || c.includes("payments") ? "version" : "duplicate"
+  return new StoreConflict(kind, `Payment ${commit.payment.id}: ${err.message ?? "unique violation"}`)
+}
+
+/**
+ * Builds the one statement that writes a commit. The text depends only on which parts are present,
+ * so each shape is prepared once per connection (`name`).
+ */
+const commitStatement = (c: Commit): { text: string; values: unknown[]; name: string } => {
+  const p = c.payment
+  const values: unknown[] = []
+  const $ = (v: unknown) => `$${values.push(v)}`
+  const version = c.expectedVersion + 1
+  const create = c.expectedVersion === 0
+  const head = [p.id, p.provider, p.providerRef, p.status, p.currency, p.amount, p.externalOrderNum, p.createdAt, p.updatedAt, version, JSON.stringify(p.snapshot), p.needsReview ?? false]
+  head.forEach($)
+  const parts: string[] = []
+  let shape = create ? "i" : "u"
+  parts.push(
+    create
+      ? `p as (insert into paystate_payments (id, provider, provider_ref, status, currency, amount, external_order_num, created_at, updated_at, version, snapshot, needs_review)
+              values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::jsonb,$12) on conflict (id) do nothing returning ${PAYMENT_COLS})`
+      : `p as (update paystate_payments set provider=$2, provider_ref=$3, status=$4, currency=$5, amount=$6, external_order_num=$7, created_at=$8, updated_at=$9, version=$10, snapshot=$11::jsonb, needs_review=$12
+              where id = $1 and version = ${$(c.expectedVersion)} returning ${PAYMENT_COLS})`,
+  )
+  parts.push(`j as (insert into paystate_journal (payment_id, version, at, event, status) select id, version, ${$(c.journal.at)}::timestamptz, ${$(JSON.stringify(c.journal.event))}::jsonb, ${$(c.journal.status)} from p)`)
+  const seen = [...new Set(c.seen ?? [])]
+  if (seen.length) {
+    shape += "s"
+    // No "on conflict": a key already seen aborts the whole statement (unique violation → duplicate).
+    parts.push(`s as (insert into paystate_seen (key) select k from p, unnest(${$(seen)}::text[]) as k)`)
+  }
+  const done = new Set(c.outboxDone ?? [])
+  if (c.outboxAdd?.length) {
+    shape += "o"
+    const rows = c.outboxAdd.map((o) => ({
+      id: o.id,
+      payment_id: o.paymentId,
+      provider: o.provider,
+      op_id: o.opId,
+      op: o.op,
+      payload: o.payload,
+      idempotency_key: o.idempotencyKey,
+      state: done.has(o.id) ? "done" : "pending",
+      available_at: o.availableAt,
+      created_at: o.createdAt,
+    }))
+    for (const o of c.outboxAdd) done.delete(o.id)
+    parts.push(`o as (insert into paystate_outbox (id, payment_id, provider, op_id, op, payload, idempotency_key, attempts, state, available_at, created_at, last_error)
+      select r.id, r.payment_id, r.provider, r.op_id, r.op, r.payload, r.idempotency_key, 1, r.state, r.available_at, r.created_at, null
+      from p, jsonb_to_recordset(${$(JSON.stringify(rows))}::jsonb) as r(id text, payment_id text, provider text, op_id text, op text, payload jsonb, idempotency_key text, state text, available_at timestamptz, created_at timestamptz))`)
+  }
+  if (done.size) {
+    shape += "d"
+    parts.push(`d as (update paystate_outbox set state = 'done' where payment_id = $1 and id = any(${$([...done])}::text[]) and exists (select 1 from p))`)
+  }
+  // A timer set again in this commit is replaced by the upsert; deleting it in the same statement
+  // would touch one row twice.
+  const timersSet = new Map((c.timersSet ?? []).map((t) => [`${t.paymentId}\u0000${t.timerId}`, t]))
+  const cancel = (c.timersCancel ?? []).filter((id) => !timersSet.has(`${p.id}\u0000${id}`))
+  if (cancel.length) {
+    shape += "c"
+    parts.push(`tc as (delete from paystate_timers where payment_id = $1 and timer_id = any(${$(cancel)}::text[]) and exists (select 1 from p))`)
+  }
+  if (timersSet.size) {
+    shape += "t"
+    const rows = [...timersSet.values()].map((t) => ({ payment_id: t.paymentId, timer_id: t.timerId, name: t.name, fire_at: t.fireAt, data: t.data }))
+    parts.push(`ts as (insert into paystate_timers (payment_id, timer_id, name, fire_at, data)
+      select r.payment_id, r.timer_id, r.name, r.fire_at, r.data from p, jsonb_to_recordset(${$(JSON.stringify(rows))}::jsonb) as r(payment_id text, timer_id text, name text, fire_at timestamptz, data jsonb)
+      on conflict (payment_id, timer_id) do update set name = excluded.name, fire_at = excluded.fire_at, data = excluded.data)`)
+  }
+  return { text: `with ${parts.join(",\n")}\nselect ${PAYMENT_COLS} from p`, values, name: `paystate_commit_${shape}` }
+}
+
+/** Writes a commit in one statement; the saved row takes the commit's snapshot (not read back). */
+const writeCommit = async (q: Queryable, c: Commit): Promise<StoredPayment> => {
+  const st = commitStatement(c)
+  let r: { rows: any[] }
+  try {
+    r = await q.query(st.text, st.values, st.name)
+  } catch (e) {
+    throw conflictOf(e, c)
+  }
+  if (r.rows.length === 0) throw new StoreConflict("version", `Payment ${c.payment.id} is not at version ${c.expectedVersion}.`)
+  return toPayment(r.rows[0], c.payment.snapshot)
+}
+
+/** Awaits every promise (none left unhandled), then throws the first failure. */
+const all = async <T extends readonly Promise<unknown>[]>(ps: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> => {
+  const settled = await Promise.allSettled(ps)
+  const failed = settled.find((s) => s.status === "rejected")
+  if (failed) throw (failed as PromiseRejectedResult).reason
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as never
+}
 
 /** Builds a Store over a SQL driver. */
-export const sqlStore = (db: SqlDriver): Store => {
+export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): ScalableStore => {
+  const countLimit = countLimitOf(options.countLimit)
   let initialized: Promise<void> | undefined
+  const load = async (q: Queryable, id: string) => {
+    const r = await q.query(`select ${PAYMENT_ROW} from paystate_payments where id = $1`, [id], "paystate_load")
+    return r.rows[0] ? toPayment(r.rows[0]) : undefined
+  }
+
+  // Without a pipelined session (PGlite: one connection in this process, no other process on the
+  // directory) mutates on one payment take turns here, and the version check catches a plain
+  // `commit` that slipped in between.
+  const turns = new Map<string, Promise<unknown>>()
+  const inTurn = async <T>(id: string, fn: () => Promise<T>): Promise<T> => {
+    const prior = turns.get(id) ?? Promise.resolve()
+    const run = prior.then(fn, fn)
+    const tail = run.catch(() => undefined)
+    turns.set(id, tail)
+    try {
+      return await run
+    } finally {
+      if (turns.get(id) === tail) turns.delete(id)
+    }
+  }
+
+  const mutateLocked = async <T>(session: NonNullable<SqlDriver["session"]>, id: string, decide: (row: StoredPayment | undefined) => Decision<T>) => {
+    for (let attempt = 0; ; attempt++) {
+      const out = await session(async (s) => {
+        const [, locked] = await all([s.query("begin"), s.query(`select ${PAYMENT_ROW} from paystate_payments where id = $1 for update`, [id], "paystate_lock")] as const)
+        const row = locked.rows[0] ? toPayment(locked.rows[0]) : undefined
+        let d: Decision<T>
+        try {
+          d = decide(row)
+        } catch (e) {
+          await s.query("rollback")
+          throw e
+        }
+        if (!d.commit) {
+          await s.query("commit")
+          return { result: d.result } as { saved?: StoredPayment; result: T; retry?: boolean }
+        }
+        const commit = d.commit
+        const st = commitStatement(commit)
+        const [written] = await Promise.allSettled([s.query(st.text, st.values, st.name), s.query("commit")])
+        if (written.status === "rejected") throw conflictOf(written.reason, commit)
+        if (written.value.rows.length > 0) return { saved: toPayment(written.value.rows[0], commit.payment.snapshot), result: d.result }
+        // Nothing to lock yet and another process created the payment meanwhile: decide again on it.
+        if (!row && commit.expectedVersion === 0) return { result: d.result, retry: true }
+        throw new StoreConflict("version", `Payment ${id} is not at version ${commit.expectedVersion}.`)
+      })
+      if (!out.retry) return out
+      if (attempt >= 5) throw new StoreConflict("version", `Payment ${id} was created concurrently.`)
+    }
+  }
+
+  const mutateInTurn = <T>(id: string, decide: (row: StoredPayment | undefined) => Decision<T>) =>
+    inTurn(id, async () => {
+      for (let attempt = 0; ; attempt++) {
+        const row = await load(db, id)
+        const d = decide(row)
+        if (!d.commit) return { result: d.result }
+        try {
+          return { saved: await writeCommit(db, d.commit), result: d.result }
+        } catch (e) {
+          // A concurrent plain commit moved the row: decide again on the fresh one. A decision made
+          // against another version than the row it got is the caller's conflict, not a race.
+          const raced = e instanceof StoreConflict && e.kind === "version" && d.commit.expectedVersion === (row?.version ?? 0)
+          if (!raced || attempt >= 50) throw e
+        }
+      }
+    })
+
+  const journalPage = async (paymentId: string, page: JournalPageQuery = {}) => {
+    const after = page.afterVersion ?? 0
+    const limit = page.limit ?? null
+    const r = await db.query(
+      "select payment_id, version, at, event, status, snapshot from paystate_journal where payment_id = $1 and version > $2 order by version limit $3",
+      [paymentId, after, limit],
+      "paystate_journal_page",
+    )
+    return r.rows.map(toJournal)
+  }
+
+  const list = async (q: CursorListQuery): Promise<CursorListPage<StoredPayment>> => {
+    const where: string[] = []
+    const params: unknown[] = []
+    const add = (sql: string, v: unknown) => {
+      params.push(v)
+      where.push(sql.replace("?", `$${params.length}`))
+    }
+    if (q.provider) add("provider = ?", q.provider)
+    if (q.status) add("status = ?", q.status)
+    if (q.currency) add("currency = ?", q.currency)
+    if (q.externalOrderNum) add("external_order_num = ?", q.externalOrderNum)
+    if (q.needsReview !== undefined) add("needs_review = ?", q.needsReview)
+    if (q.startTime) add("created_at >= ?", new Date(q.startTime).toISOString())
+    if (q.endTime) add("created_at < ?", new Date(q.endTime).toISOString())
+    const filter = where.length ? where.join(" and ") : "true"
+    const perPage = q.perPage ?? 10
+    const page = q.page ?? 1
+    let pageWhere = filter
+    const pageParams = [...params]
+    if (q.after) {
+      const at = decodeCursor(q.after)
+      // An index bound on created_at, then the id tie-break (works with every (x, created_at desc, id desc) index).
+      const a = `$${pageParams.push(at.createdAt)}`
+      const b = `$${pageParams.push(at.id)}`
+      pageWhere = `${filter} and created_at <= ${a}::timestamptz and (created_at < ${a}::timestamptz or id < ${b})`
+    }
+    const offset = q.after ? 0 : (page - 1) * perPage
+    // One statement: the capped count and the page (one row more than asked, to know if another follows).
+    const capAt = `$${pageParams.push(countLimit + 1)}`
+    const lim = `$${pageParams.push(perPage + 1)}`
+    const off = `$${pageParams.push(offset)}`
+    const pageSql = `with c as (select count(*)::int as n from (select 1 from paystate_payments where ${filter} limit ${capAt}) x),
+            pg as (select ${PAYMENT_ROW} from paystate_payments where ${pageWhere} order by created_at desc, id desc limit ${lim} offset ${off})
+       select c.n as paystate_total, pg.* from c left join pg on true order by pg.created_at desc, pg.id desc`
+    // Past the cap the planner's estimate stands in for a count that would scan every matching row.
+    const explainSql = `explain (format json) select 1 from paystate_payments where ${filter}`
+    const estimateOf = (plan: { rows: any[] }) => {
+      const raw = plan.rows[0]?.["QUERY PLAN"]
+      return Number((typeof raw === "string" ? JSON.parse(raw) : raw)?.[0]?.Plan?.["Plan Rows"] ?? 0)
+    }
+    let r: { rows: any[] }
+    let estimate: number | undefined
+    if (db.session) {
+      // Pipelined on one connection: the estimate costs planning time, not another round trip.
+      ;[r, estimate] = await db.session(async (s) => {
+        const [page, plan] = await all([s.query<any>(pageSql, pageParams), s.query<any>(explainSql, params)] as const)
+        return [page, estimateOf(plan)] as const
+      })
+    } else r = await db.query<any>(pageSql, pageParams)
+    const counted = Number(r.rows[0]?.paystate_total ?? 0)
+    const rows = r.rows.filter((x) => x.id != null)
+    const more = rows.length > perPage
+    const data = rows.slice(0, perPage).map((x) => toPayment(x))
+    let total = counted
+    const totalIsEstimate = counted > countLimit
+    if (totalIsEstimate) {
+      estimate ??= estimateOf(await db.query<any>(explainSql, params))
+      total = Math.max(countLimit + 1, Math.round(estimate))
+    }
+    const last = data.at(-1)
+    return {
+      data,
+      total,
+      totalIsEstimate,
+      page: q.after ? 1 : page,
+      perPage,
+      lastPage: Math.max(1, Math.ceil(total / perPage)),
+      nextCursor: more && last ? encodeCursor(last) : null,
+    }
+  }
+
   return {
     name: db.name,
     init: () => (initialized ??= migrate(db).then(() => undefined)),
-    load: async (id) => {
-      const r = await db.query("select * from paystate_payments where id = $1", [id])
-      return r.rows[0] ? toPayment(r.rows[0]) : undefined
-    },
+    load: (id) => load(db, id),
     findByProviderRef: async (provider, ref) => {
-      const r = await db.query("select * from paystate_payments where provider = $1 and provider_ref = $2 order by created_at limit 1", [provider, ref])
+      const r = await db.query(`select ${PAYMENT_ROW} from paystate_payments where provider = $1 and provider_ref = $2 order by created_at limit 1`, [provider, ref], "paystate_by_ref")
       return r.rows[0] ? toPayment(r.rows[0]) : undefined
     },
-    commit: (c: Commit) =>
-      db
-        .transaction(async (tx) => {
-          const p = c.payment
-          const version = c.expectedVersion + 1
-          const values = [p.id, p.provider, p.providerRef, p.status, p.currency, p.amount, p.externalOrderNum, p.createdAt, p.updatedAt, version, JSON.stringify(p.snapshot), p.needsReview ?? false]
-          const written =
-            c.expectedVersion === 0
-              ? await tx.query(
-                  `insert into paystate_payments (id, provider, provider_ref, status, currency, amount, external_order_num, created_at, updated_at, version, snapshot, needs_review)
-                   values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::jsonb,$12) on conflict (id) do nothing returning *`,
-                  values,
-                )
-              : await tx.query(
-                  `update paystate_payments set provider=$2, provider_ref=$3, status=$4, currency=$5, amount=$6, external_order_num=$7, created_at=$8, updated_at=$9, version=$10, snapshot=$11::jsonb, needs_review=$12
-                   where id = $1 and version = $13 returning *`,
-                  [...values, c.expectedVersion],
-                )
-          if (written.rows.length === 0) throw new StoreConflict("version", `Payment ${p.id} is not at version ${c.expectedVersion}.`)
-          for (const k of c.seen ?? []) {
-            const r = await tx.query("insert into paystate_seen (key) values ($1) on conflict do nothing returning key", [k])
-            if (r.rows.length === 0) throw new StoreConflict("duplicate", `Already seen: ${k}`)
-          }
-          await tx.query("insert into paystate_journal (payment_id, version, at, event, status, snapshot) values ($1,$2,$3,$4::jsonb,$5,$6::jsonb)", [
-            p.id,
-            version,
-            c.journal.at,
-            JSON.stringify(c.journal.event),
-            c.journal.status,
-            JSON.stringify(c.journal.snapshot ?? p.snapshot),
-          ])
-          for (const o of c.outboxAdd ?? []) {
-            await tx.query(
-              `insert into paystate_outbox (id, payment_id, provider, op_id, op, payload, idempotency_key, attempts, state, available_at, created_at, last_error)
-               values ($1,$2,$3,$4,$5,$6::jsonb,$7,1,'pending',$8,$9,null)`,
-              [o.id, o.paymentId, o.provider, o.opId, o.op, JSON.stringify(o.payload), o.idempotencyKey, o.availableAt, o.createdAt],
-            )
-          }
-          if (c.outboxDone?.length) await tx.query("update paystate_outbox set state = 'done' where id = any($1::text[])", [c.outboxDone])
-          if (c.timersCancel?.length) await tx.query("delete from paystate_timers where payment_id = $1 and timer_id = any($2::text[])", [p.id, c.timersCancel])
-          for (const t of c.timersSet ?? []) {
-            await tx.query(
-              `insert into paystate_timers (payment_id, timer_id, name, fire_at, data) values ($1,$2,$3,$4,$5::jsonb)
-               on conflict (payment_id, timer_id) do update set name = excluded.name, fire_at = excluded.fire_at, data = excluded.data`,
-              [t.paymentId, t.timerId, t.name, t.fireAt, JSON.stringify(t.data)],
-            )
-          }
-          return toPayment(written.rows[0])
-        })
-        .catch((e) => {
-          if (isUniqueViolation(e)) throw new StoreConflict(c.expectedVersion === 0 ? "version" : "duplicate", String((e as Error).message))
-          throw e
-        }),
-    list: async (q) => {
-      const where: string[] = []
-      const params: unknown[] = []
-      const add = (sql: string, v: unknown) => {
-        params.push(v)
-        where.push(sql.replace("?", `$${params.length}`))
-      }
-      if (q.provider) add("provider = ?", q.provider)
-      if (q.status) add("status = ?", q.status)
-      if (q.currency) add("currency = ?", q.currency)
-      if (q.externalOrderNum) add("external_order_num = ?", q.externalOrderNum)
-      if (q.needsReview !== undefined) add("needs_review = ?", q.needsReview)
-      if (q.startTime) add("created_at >= ?", new Date(q.startTime).toISOString())
-      if (q.endTime) add("created_at < ?", new Date(q.endTime).toISOString())
-      const clause = where.length ? `where ${where.join(" and ")}` : ""
-      const perPage = q.perPage ?? 10
-      const page = q.page ?? 1
-      const total = Number((await db.query<{ n: string }>(`select count(*) as n from paystate_payments ${clause}`, params)).rows[0]?.n ?? 0)
-      const rows = await db.query(`select * from paystate_payments ${clause} order by created_at desc, id desc limit ${perPage} offset ${(page - 1) * perPage}`, params)
-      return { data: rows.rows.map(toPayment), total, page, perPage, lastPage: Math.max(1, Math.ceil(total / perPage)) }
-    },
-    journal: async (paymentId) => (await db.query("select * from paystate_journal where payment_id = $1 order by version", [paymentId])).rows.map(toJournal),
-    allJournal: async () => (await db.query("select * from paystate_journal order by seq")).rows.map(toJournal),
+    commit: (c: Commit) => writeCommit(db, c),
+    mutate: (id, decide) => (db.session ? mutateLocked(db.session.bind(db), id, decide) : mutateInTurn(id, decide)),
+    list,
+    journal: (paymentId, page) => journalPage(paymentId, page),
+    allJournal: async () => (await db.query("select payment_id, version, at, event, status, snapshot from paystate_journal order by seq")).rows.map(toJournal),
     claimOutbox: async (now, leaseMs, limit, ids) => {
       const lease = new Date(Date.parse(now) + leaseMs).toISOString()
       const r = await db.query(
         `update paystate_outbox set attempts = attempts + 1, available_at = $2
          where id in (select id from paystate_outbox where state = 'pending' and available_at <= $1 ${ids ? "and id = any($4::text[])" : ""}
                       order by created_at limit $3 for update skip locked)
-         returning *`,
+         returning ${OUTBOX_COLS}`,
         ids ? [now, lease, limit, ids] : [now, lease, limit],
       )
       return r.rows.map(toOutbox).sort((a, b) => a.createdAt.localeCompare(b.createdAt))
@@ -204,13 +410,13 @@ export const sqlStore = (db: SqlDriver): Store => {
       const params: unknown[] = []
       if (paymentId) where.push(`payment_id = $${params.push(paymentId)}`)
       if (state) where.push(`state = $${params.push(state)}`)
-      return (await db.query(`select * from paystate_outbox ${where.length ? `where ${where.join(" and ")}` : ""} order by created_at`, params)).rows.map(toOutbox)
+      return (await db.query(`select ${OUTBOX_COLS} from paystate_outbox ${where.length ? `where ${where.join(" and ")}` : ""} order by created_at`, params)).rows.map(toOutbox)
     },
-    dueTimers: async (now, limit) => (await db.query("select * from paystate_timers where fire_at <= $1 order by fire_at limit $2", [now, limit])).rows.map(toTimer),
+    dueTimers: async (now, limit) => (await db.query("select payment_id, timer_id, name, fire_at, data from paystate_timers where fire_at <= $1 order by fire_at limit $2", [now, limit])).rows.map(toTimer),
     markSeen: async (keys) => {
       if (keys.length) await db.query("insert into paystate_seen (key) select unnest($1::text[]) on conflict do nothing", [keys])
     },
-    hasSeen: async (key) => (await db.query("select 1 from paystate_seen where key = $1", [key])).rows.length > 0,
+    hasSeen: async (key) => (await db.query("select 1 from paystate_seen where key = $1", [key], "paystate_has_seen")).rows.length > 0,
     close: () => db.close(),
   }
 }

@@ -76,4 +76,45 @@ export const MIGRATIONS: readonly Migration[] = [
       `create index paystate_outbox_parked on paystate_outbox (created_at) where state = 'parked'`,
     ],
   },
+  {
+    version: 3,
+    name: "scale: event-only journal, payment id leading every key, an index per list filter",
+    sql: [
+      // The journal keeps the event, not the snapshot after it (that made a payment's journal O(n²)).
+      // Rows written before this migration keep theirs; new rows leave it null.
+      `alter table paystate_journal alter column snapshot drop not null`,
+      // Every key leads with the payment id, so the tables distribute by it (Citus) and a step's
+      // writes stay on one shard. `seq` keeps commit order for allJournal.
+      `alter table paystate_journal drop constraint paystate_journal_pkey`,
+      `alter table paystate_journal drop constraint paystate_journal_payment_id_version_key`,
+      `alter table paystate_journal add primary key (payment_id, version)`,
+      `create index paystate_journal_seq on paystate_journal (seq)`,
+      `alter table paystate_outbox drop constraint paystate_outbox_pkey`,
+      `alter table paystate_outbox add primary key (payment_id, id)`,
+      // Leases and reviews name an entry by id alone.
+      `create index paystate_outbox_id on paystate_outbox (id)`,
+      // One index per list filter, each ending in the list order (created_at desc, id desc): a page is
+      // an index range scan whatever the table size, and keyset cursors continue where it stopped.
+      `drop index paystate_payments_status`,
+      `create index paystate_payments_status on paystate_payments (status, created_at desc, id desc)`,
+      `drop index paystate_payments_order`,
+      `create index paystate_payments_order on paystate_payments (external_order_num, created_at desc, id desc)`,
+      `create index paystate_payments_currency on paystate_payments (currency, created_at desc, id desc)`,
+      `create index paystate_payments_provider on paystate_payments (provider, created_at desc, id desc)`,
+      // Status and currency together (KOMOJU's list takes both, often with a time window): without it
+      // a rare combination is counted by walking one of them and reading every row's other column.
+      `create index paystate_payments_status_currency on paystate_payments (status, currency, created_at desc, id desc)`,
+      // Pending entries only: the claim query never walks the done ones, however many there are.
+      `drop index paystate_outbox_due`,
+      `create index paystate_outbox_due on paystate_outbox (available_at) where state = 'pending'`,
+      // A payment's snapshot grows with its refunds and is rewritten on every step: lz4 compresses and
+      // decompresses it about twice as fast as the default pglz. Servers built without lz4 keep pglz.
+      `do $$ begin
+         alter table paystate_payments alter column snapshot set compression lz4;
+         alter table paystate_journal alter column event set compression lz4;
+         alter table paystate_outbox alter column payload set compression lz4;
+       exception when others then null;
+       end $$`,
+    ],
+  },
 ]
