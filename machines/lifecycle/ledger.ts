@@ -107,7 +107,8 @@ export const applyReport = (
       providerStatus: report.providerStatus ?? null,
       providerRef: report.providerRef,
       reason: report.reason ?? null,
-      ...(held ? { unattributed: true } : { external: true }),
+      // An entry the adapter names with paystate's own id (a split part of our refund) is ours, not external.
+      ...(report.refundId ? {} : held ? { unattributed: true } : { external: true }),
       createdAt: at,
       updatedAt: at,
       details: report.details ?? {},
