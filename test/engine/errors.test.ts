@@ -29,7 +29,7 @@ describe("error details", () => {
 
   it("WEBHOOK_REJECTED says which provider and why", async () => {
     const { engine } = setup()
-    await expect(engine.webhooks.handle("fake", { headers: {}, rawBody: JSON.parse("{}") })).rejects.toMatchObject({ code: "WEBHOOK_REJECTED", details: { provider: "fake", reason: "not_raw" } })
+    await expect(engine.webhooks.handle("fake", { headers: {}, rawBody: JSON.parse("{}") })).rejects.toMatchObject({ code: "WEBHOOK_REJECTED", details: { provider: "fake", reason: "bad_body" } })
     await expect(engine.webhooks.handle("fake", null as never)).rejects.toMatchObject({ code: "WEBHOOK_REJECTED", details: { reason: "bad_request" } })
     await expect(engine.webhooks.handle("fake", { headers: {}, rawBody: "x".repeat(2 * 1024 * 1024) })).rejects.toMatchObject({ code: "WEBHOOK_REJECTED", details: { reason: "too_large" } })
     await expect(engine.webhooks.handle("fake", { headers: { "x-fake-signature": "00" }, rawBody: "{}" })).rejects.toMatchObject({ code: "WEBHOOK_REJECTED", details: { provider: "fake", reason: "rejected" } })
