@@ -109,7 +109,8 @@ export const protect = (commit: Commit, r: Redactor): Commit => {
   return {
     ...commit,
     payment: { ...commit.payment, snapshot },
-    journal: { ...commit.journal, event: r.redact(commit.journal.event, "journal"), snapshot: r.redact(snapshot, "journal") },
+    // The journal keeps events only (stores write no snapshot per row): the event is what is masked.
+    journal: { ...commit.journal, event: r.redact(commit.journal.event, "journal") },
     outboxAdd: commit.outboxAdd?.map((o) => ({ ...o, payload: r.redact(o.payload, "store") })),
   }
 }

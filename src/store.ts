@@ -75,8 +75,8 @@ export interface Commit {
   readonly payment: Omit<StoredPayment, "version">
   /** The version the writer loaded; 0 for a new payment. A mismatch fails with CONCURRENT_MODIFICATION. */
   readonly expectedVersion: number
-  /** The journal entry; its snapshot defaults to the payment's (the engine passes a masked copy). */
-  readonly journal: Omit<JournalEntry, "version" | "paymentId" | "snapshot"> & { readonly snapshot?: PersistedSnapshot }
+  /** The journal entry: the event that caused the step (stores keep no snapshot per row). */
+  readonly journal: Omit<JournalEntry, "version" | "paymentId" | "snapshot">
   readonly outboxAdd?: readonly Omit<OutboxRow, "attempts" | "state" | "lastError" | "retrySince">[]
   /** Outbox entries this step settles. */
   readonly outboxDone?: readonly string[]
