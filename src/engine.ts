@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from "node:crypto"
 import { Effect } from "effect"
+import type { AnyStateMachine } from "xstate"
 import type { MachineContext, PaymentEvent, PaymentInput } from "../machines/lifecycle/index.js"
 import { systemClock, type Clock } from "./clock.js"
 import { isPaystateError, paystateError } from "./errors.js"
@@ -16,6 +17,7 @@ import { redactor, scrubText, type Redactor } from "./redact.js"
 import { createReview } from "./review.js"
 import { guardStore } from "./store-guard.js"
 import { applyStep, protect, startStep, toCommit, type StepResult } from "./step.js"
+import { createRegistry, type MachineRegistry } from "./registry.js"
 import { StoreConflict, type OutboxRow, type Store, type StoredPayment } from "./store.js"
 import { createTelemetry } from "./telemetry.js"
 import type { CreatePaymentCommand, HistoryEntry, PaystateEngine, Providers, RefundCommand, ReviewResolution, WebhookOutcome } from "./types.js"
@@ -65,6 +67,12 @@ export interface EngineOptions<P extends Providers = Providers> {
   readonly maxWebhookBytes?: number
   /** Structured log entries: ids, codes, states and amounts only, never payloads (see src/log.ts). */
   readonly log?: LogFn
+  /**
+   * Older versions of providers' payment machines that stored payments still use, by provider name
+   * (see docs/versioning.md): a payment finishes on the version it started on. The adapter's
+   * `machine` is the current version, which new payments start on.
+   */
+  readonly machines?: Readonly<Partial<Record<keyof P & string, readonly AnyStateMachine[]>>>
   /** Where background failures are reported. Default: console.warn. */
   readonly onError?: (error: unknown, where: string) => void
 }
@@ -148,6 +156,18 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
     return providers[provider]!
   }
 
+  const registries = new Map<string, MachineRegistry>()
+  /** The machine versions of a provider: its adapter's current machine and the older ones kept in `machines`. */
+  const registryFor = (provider: string): MachineRegistry => {
+    let r = registries.get(provider)
+    if (!r) {
+      const adapter = adapterOf(provider)
+      const older = options.machines?.[provider] ?? []
+      registries.set(provider, (r = createRegistry(adapter.machine, older)))
+    }
+    return r
+  }
+
   const load = async (paymentId: string): Promise<StoredPayment> => {
     const row = await store.load(paymentId)
     if (!row) throw paystateError("PAYMENT_NOT_FOUND", `No payment "${paymentId}".`, { paymentId })
@@ -185,7 +205,7 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
       const row = known ?? (await load(paymentId))
       known = undefined
       const adapter = adapterOf(row.provider)
-      const result = applyStep(adapter.machine, row.snapshot, event)
+      const result = applyStep(registryFor(row.provider), row.snapshot, event)
       if (result.refusal) {
         logger.emit({ level: "info", event: "command.refused", paymentId, provider: row.provider, eventType: event.type, code: result.refusal.code })
         const state = statePath(row.snapshot.value)
@@ -207,7 +227,7 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
       }), redactorOf(row.provider))
       try {
         const saved = await store.commit(commit)
-        inspector.step(saved, event)
+        inspector.step(saved, event, result, registryFor(row.provider))
         logger.emit({ level: "debug", event: "step.committed", paymentId, provider: row.provider, eventType: event.type, status: saved.status })
         return { row: saved, added: toRows(commit), result }
       } catch (e) {
@@ -289,7 +309,7 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
           request: pc.request,
           details: pc.details ?? {},
         }
-        const result = startStep(adapter.machine, machineInput)
+        const result = startStep(registryFor(common.provider), machineInput)
         // The journal keeps the exact machine input, so replaying the journal rebuilds the payment.
         const event = { type: "CREATE", at, input: machineInput }
         const commit = protect(toCommit(undefined, result, event, { paymentId: id, provider: common.provider, idempotencyKey: keyFor(id), leaseUntil: later(leaseMs) }), redactorOf(common.provider))
@@ -305,7 +325,7 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
           }
           throw e
         }
-        inspector.start(saved, adapter.machine)
+        inspector.start(saved, adapter.machine, result)
         return { existing: undefined, saved, rows: toRows(commit) }
       })
       if (started.existing) return view(started.existing)

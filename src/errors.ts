@@ -15,6 +15,9 @@ export const ERROR_CODES = [
   "CARD_DATA_UNAVAILABLE",
   "REVIEW_ITEM_NOT_FOUND",
   "STORE_UNAVAILABLE",
+  "MACHINE_VERSION_MISSING",
+  "PROVIDER_AUTH_FAILED",
+  "CONFIGURATION_INVALID",
 ] as const
 
 /** One of the stable error codes. */
@@ -35,6 +38,9 @@ export const REASON_TAGS = {
   CARD_DATA_UNAVAILABLE: "CardDataUnavailable",
   REVIEW_ITEM_NOT_FOUND: "ReviewItemNotFound",
   STORE_UNAVAILABLE: "StoreUnavailable",
+  MACHINE_VERSION_MISSING: "MachineVersionMissing",
+  PROVIDER_AUTH_FAILED: "ProviderAuthFailed",
+  CONFIGURATION_INVALID: "ConfigurationInvalid",
 } as const satisfies Record<ErrorCode, string>
 
 /** A PaystateError's code as a tagged reason: narrow with `Effect.catchReason` or a `switch` on `_tag`. */

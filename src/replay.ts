@@ -5,17 +5,19 @@
  */
 import type { PaymentEvent, PaymentInput } from "../machines/lifecycle/index.js"
 import type { ProviderAdapter } from "./provider.js"
+import type { MachineRegistry } from "./registry.js"
 import { applyStep, startStep, toCommit } from "./step.js"
 import type { JournalEntry, PersistedSnapshot, Store } from "./store.js"
 
 /** Replays one payment's journal and returns the snapshot after each entry. */
-export const replaySnapshots = (entries: readonly JournalEntry[], adapter: ProviderAdapter): PersistedSnapshot[] => {
+export const replaySnapshots = (entries: readonly JournalEntry[], adapter: ProviderAdapter | { readonly machine: ProviderAdapter["machine"]; readonly registry?: MachineRegistry }): PersistedSnapshot[] => {
+  const machines = "registry" in adapter && adapter.registry ? adapter.registry : adapter.machine
   const out: PersistedSnapshot[] = []
   let current: PersistedSnapshot | undefined
   for (const entry of entries) {
     const event = entry.event as unknown as { type: string; input?: PaymentInput }
-    if (event.type === "CREATE") current = startStep(adapter.machine, event.input as PaymentInput).snapshot
-    else if (current) current = applyStep(adapter.machine, current, event as unknown as PaymentEvent).snapshot
+    if (event.type === "CREATE") current = startStep(machines, event.input as PaymentInput).snapshot
+    else if (current) current = applyStep(machines, current, event as unknown as PaymentEvent).snapshot
     else throw new Error(`Journal of ${entry.paymentId} does not start with CREATE.`)
     out.push(current)
   }
@@ -35,7 +37,7 @@ export const replayInto = async (from: Store, to: Store, providers: Readonly<Rec
     const snapshots = replaySnapshots(entries, adapter)
     for (const [i, snapshot] of snapshots.entries()) {
       const entry = entries[i]!
-      const step = { refusal: undefined, enabled: true, changed: true, snapshot, effects: [], timersSet: [], timersCancel: [] }
+      const step = { refusal: undefined, enabled: true, changed: true, snapshot, effects: [], timersSet: [], timersCancel: [], trace: [] }
       await to.commit(toCommit(i === 0 ? undefined : { version: i }, step, entry.event as never, { paymentId, provider: adapter.name, idempotencyKey: (o) => o, leaseUntil: entry.at }))
     }
   }

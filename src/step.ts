@@ -2,11 +2,13 @@
  * One pure step of the runtime: restore a snapshot, apply an event with XState's pure transition
  * API, and turn the machine's actions into what the store must write. Nothing here does I/O.
  */
-import { initialTransition, transition } from "xstate"
-import type { EffectRequest, Json, MachineAction, PaymentEvent, PaymentInput, PaymentMachine, Refusal, TimerRequest } from "../machines/lifecycle/index.js"
+import { initialTransition, transition, type AnyStateMachine } from "xstate"
+import type { EffectRequest, Json, MachineAction, PaymentEvent, PaymentInput, PaymentMachine, RefundChanged, Refusal, TimerRequest } from "../machines/lifecycle/index.js"
+import { refundStatusOf, type RefundContext } from "../machines/lifecycle/refund.js"
+import { registryOf, versionOf, type MachineRegistry } from "./registry.js"
 import type { Redactor } from "./redact.js"
 import type { Commit, PersistedSnapshot, StoredPayment } from "./store.js"
-import { statusOf } from "./view.js"
+import { statePath, statusOf } from "./view.js"
 
 /** What a step decided. */
 export interface StepResult {
@@ -20,41 +22,156 @@ export interface StepResult {
   readonly effects: readonly EffectRequest[]
   readonly timersSet: readonly TimerRequest[]
   readonly timersCancel: readonly string[]
+  /** What each machine did in the step, in order (the inspector draws it). */
+  readonly trace: readonly TraceItem[]
 }
 
-const persist = (s: { value: unknown; context: unknown }): PersistedSnapshot =>
-  JSON.parse(JSON.stringify({ value: s.value, context: s.context })) as PersistedSnapshot
+/** One machine's move inside a step: the payment's (refundId absent) or one refund's. */
+export interface TraceItem {
+  readonly refundId?: string
+  /** The refund machine's name, for a refund. */
+  readonly machine?: string
+  readonly event: { readonly type: string }
+  readonly value: unknown
+  readonly context: unknown
+  /** True for a refund machine that the step started. */
+  readonly started?: boolean
+  /** True once the machine reached a final state. */
+  readonly done?: boolean
+}
 
-const collect = (actions: readonly { type: string; params?: unknown }[]) => {
+/** A refund machine's persisted snapshot, kept inside its payment's snapshot until it is final. */
+export interface RefundSnapshotJson {
+  readonly machine: string
+  readonly version: string
+  readonly value: Json
+  readonly context: Json
+}
+
+/** The most events one step may move through its machines; a loop between them is a bug, not a step. */
+const MAX_INTERNAL_EVENTS = 1000
+
+const persistChild = (machine: AnyStateMachine, s: { value: unknown; context: unknown }): RefundSnapshotJson =>
+  JSON.parse(JSON.stringify({ machine: machine.id, version: versionOf(machine), value: s.value, context: s.context })) as RefundSnapshotJson
+
+type AnySnap = { value: unknown; context: unknown; status: string; hasTag(tag: string): boolean; can(e: unknown): boolean }
+
+/** What a refund machine's snapshot means to its ledger entry. */
+const ledgerView = (s: AnySnap, at: string, refundId: string): RefundChanged => {
+  const c = s.context as RefundContext
+  return {
+    type: "REFUND.CHANGED",
+    at,
+    refundId,
+    state: statePath(s.value),
+    status: refundStatusOf(s),
+    kind: c.kind,
+    providerRef: c.providerRef,
+    providerStatus: c.providerStatus,
+    reason: c.reason,
+    polls: c.polls,
+    needsReview: c.needsReview,
+    reviewReason: c.reviewReason,
+    review: c.review,
+    details: c.details,
+  }
+}
+const sameView = (a: RefundChanged, b: RefundChanged) => JSON.stringify({ ...a, at: "" }) === JSON.stringify({ ...b, at: "" })
+
+/**
+ * Runs one step over a payment and its refunds: the outside event goes to the payment machine; a
+ * `startRefund` starts a refund machine, a `toRefund` hands it an event, and every change of a refund
+ * machine's ledger meaning goes back to the payment as `REFUND.CHANGED`, all in this one step. The
+ * first refusal anywhere ends the step (the engine then writes nothing).
+ */
+const run = (
+  registry: MachineRegistry,
+  machine: PaymentMachine,
+  first: { snapshot: any; actions: readonly { type: string; params?: unknown }[] },
+  queue: PaymentEvent[],
+  childrenIn: Readonly<Record<string, RefundSnapshotJson>>,
+  firstEvent: { type: string },
+) => {
   const effects: EffectRequest[] = []
   const timersSet: TimerRequest[] = []
   const timersCancel: string[] = []
+  const trace: TraceItem[] = []
+  const children: Record<string, RefundSnapshotJson> = { ...childrenIn }
   let refusal: Refusal | undefined
-  for (const a of actions as MachineAction[]) {
-    if (a.type === "effect") effects.push(a.params)
-    else if (a.type === "timer") timersSet.push(a.params)
-    else if (a.type === "cancelTimer") timersCancel.push(a.params.timerId)
-    else if (a.type === "refuse") refusal ??= a.params
+  let current = first.snapshot
+  const take = (actions: readonly { type: string; params?: unknown }[], at: string) => {
+    for (const a of actions as MachineAction[]) {
+      if (refusal) return
+      if (a.type === "effect") effects.push(a.params)
+      else if (a.type === "timer") {
+        // The last word on a timer id wins within a step.
+        for (let i = timersSet.length - 1; i >= 0; i--) if (timersSet[i]!.timerId === a.params.timerId) timersSet.splice(i, 1)
+        timersSet.push(a.params)
+      } else if (a.type === "cancelTimer") {
+        for (let i = timersSet.length - 1; i >= 0; i--) if (timersSet[i]!.timerId === a.params.timerId) timersSet.splice(i, 1)
+        if (!timersCancel.includes(a.params.timerId)) timersCancel.push(a.params.timerId)
+      } else if (a.type === "refuse") refusal = a.params
+      else if (a.type === "startRefund") {
+        const rm = registry.refundFor(machine, a.params.machine)
+        const [s, acts] = initialTransition(rm, a.params.input)
+        child(a.params.input.refundId, rm, undefined, s as unknown as AnySnap, acts, { type: "xstate.init" }, at)
+      } else if (a.type === "toRefund") {
+        const stored = children[a.params.refundId]
+        if (!stored) continue // a refund whose machine finished: nothing can move it any more
+        const rm = registry.refund(stored)
+        const before = rm.resolveState(stored as never) as unknown as AnySnap
+        const [s, acts] = transition(rm, before as never, a.params.event)
+        child(a.params.refundId, rm, before, s as unknown as AnySnap, acts, a.params.event, at)
+      }
+    }
   }
-  return { effects, timersSet, timersCancel, refusal }
+  const child = (refundId: string, rm: AnyStateMachine, before: AnySnap | undefined, after: AnySnap, acts: readonly { type: string; params?: unknown }[], event: { type: string }, at: string) => {
+    take(acts, at)
+    if (refusal) return
+    const done = after.status === "done"
+    trace.push({ refundId, machine: rm.id, event, value: after.value, context: after.context, ...(before ? {} : { started: true }), ...(done ? { done } : {}) })
+    // A finished refund machine leaves the snapshot (its ledger entry keeps state and path): a payment
+    // with many settled refunds carries only the ones in flight.
+    if (done) delete children[refundId]
+    else children[refundId] = persistChild(rm, after)
+    const view = ledgerView(after, at, refundId)
+    if (!before || !sameView(ledgerView(before, at, refundId), view)) queue.push(view)
+  }
+  take(first.actions, (first.snapshot.context as { updatedAt: string }).updatedAt)
+  trace.unshift({ event: firstEvent, value: current.value, context: current.context })
+  for (let n = 0; queue.length > 0 && !refusal; n++) {
+    if (n > MAX_INTERNAL_EVENTS) throw new Error(`A step of payment ${current.context.id} moved more than ${MAX_INTERNAL_EVENTS} events between its machines.`)
+    const e = queue.shift()!
+    const [next, actions] = transition(machine, current, e)
+    current = next
+    trace.push({ event: e, value: next.value, context: next.context })
+    take(actions, e.at)
+  }
+  const snapshot = JSON.parse(
+    JSON.stringify({ machine: machine.id, version: versionOf(machine), value: current.value, context: current.context, ...(Object.keys(children).length ? { children } : {}) }),
+  ) as PersistedSnapshot
+  return { effects, timersSet, timersCancel, refusal, trace, snapshot }
 }
 
-/** The first step of a new payment. */
-export const startStep = (machine: PaymentMachine, input: PaymentInput): StepResult => {
-  const [next, actions] = initialTransition(machine, input)
-  const c = collect(actions)
-  return { ...c, enabled: true, changed: true, snapshot: persist(next) }
+/** The first step of a new payment, on the registry's current payment machine. */
+export const startStep = (machines: PaymentMachine | MachineRegistry, input: PaymentInput): StepResult => {
+  const registry = registryOf(machines)
+  const [next, actions] = initialTransition(registry.current, input)
+  const r = run(registry, registry.current, { snapshot: next, actions }, [], {}, { type: "xstate.init" })
+  return { ...r, enabled: true, changed: true }
 }
 
-/** Applies one event to a stored snapshot. */
-export const applyStep = (machine: PaymentMachine, stored: PersistedSnapshot, event: PaymentEvent): StepResult => {
+/** Applies one event to a stored snapshot, on the payment machine version the snapshot names. */
+export const applyStep = (machines: PaymentMachine | MachineRegistry, stored: PersistedSnapshot, event: PaymentEvent): StepResult => {
+  const registry = registryOf(machines)
+  const machine = registry.payment(stored)
   const current = machine.resolveState(stored as never)
-  const [next, actions] = transition(machine, current, event)
-  const c = collect(actions)
-  const snapshot = persist(next)
   const enabled = current.can(event)
-  const changed = c.effects.length > 0 || c.timersSet.length > 0 || JSON.stringify(snapshot) !== JSON.stringify(stored)
-  return { ...c, enabled, changed, snapshot }
+  // The first event goes through run() like the internal ones, so its actions are read the same way.
+  const r = run(registry, machine, { snapshot: current, actions: [] }, [event], stored.children ?? {}, event)
+  r.trace.shift()
+  const changed = r.effects.length > 0 || r.timersSet.length > 0 || JSON.stringify(r.snapshot) !== JSON.stringify(stored)
+  return { ...r, enabled, changed }
 }
 
 /** Builds the store commit for a step. */

@@ -8,8 +8,13 @@ import type { Json, PaymentStatus } from "../machines/lifecycle/index.js"
 
 /** A persisted machine snapshot: plain JSON, restored with `machine.resolveState`. */
 export interface PersistedSnapshot {
+  /** The payment machine's id and version (absent in snapshots written before machines were versioned). */
+  readonly machine?: string
+  readonly version?: string
   readonly value: Json
   readonly context: Json
+  /** The refund machines in flight, by refund id: `{ machine, version, value, context }` each. */
+  readonly children?: Readonly<Record<string, { readonly machine: string; readonly version: string; readonly value: Json; readonly context: Json }>>
 }
 
 /** A payment row: the snapshot plus the columns lists filter on. */

@@ -21,6 +21,12 @@ export interface RefundView {
   readonly needsReview: boolean
   /** Why it needs review. */
   readonly reviewReason: string | null
+  /** The refund machine that runs it (e.g. "craftgateRefund"); null for a refund found at the provider. */
+  readonly machine: string | null
+  /** Its refund machine's state (e.g. "waiting", "awaitingCustomer"); null without a machine. */
+  readonly state: string | null
+  /** The states its refund machine went through, in order (e.g. deciding → cancelling → succeeded). */
+  readonly path: readonly string[]
   readonly createdAt: string
   readonly updatedAt: string
   readonly details: Details

@@ -12,6 +12,7 @@
 import { createPaymentMachine, type Details, type MachineContext, type PaymentContext, type PaymentPolicy, type RefundPlan, type Refusal } from "../lifecycle/index.js"
 import { checkDayRule, sameDay, type DayRule } from "./same-day.js"
 import { activeCancel, transactionsLeft, type TransactionLeft } from "./transactions.js"
+import { craftgateRefundMachine } from "./refund.js"
 
 /** Options of the Craftgate policy. */
 export interface CraftgatePolicyOptions extends DayRule {
@@ -54,6 +55,8 @@ export const createCraftgatePolicy = (options: CraftgatePolicyOptions = {}): Pay
   const rule = checkDayRule({ timeZone: options.timeZone, cutoff: options.dayCutoff ?? options.cutoff })
   return {
     id: "craftgate",
+    refundMachines: { craftgateRefund: craftgateRefundMachine },
+    ruleNames: { capture: "preAuthWithinAmount", cancel: "preAuth" },
     capture: (ctx, event) => {
       if (ctx.details.paymentPhase !== "PRE_AUTH") return { code: "INVALID_TRANSITION", message: "Only a PRE_AUTH Craftgate payment is captured (post-auth); an AUTH payment is captured when it is made." }
       if (event.amount !== undefined && event.amount > ctx.amount) {
@@ -77,6 +80,8 @@ const plan = (ctx: MachineContext, event: Parameters<PaymentPolicy["planRefund"]
     ...(o.refundDestinationType ? { refundDestinationType: o.refundDestinationType } : {}),
     ...(o.chargeFromMe !== undefined ? { chargeFromMe: o.chargeFromMe } : {}),
   }
+  // What the refund machine's guards decide by: seed 003's "same day, no earlier refund".
+  const facts: Details = { paidAt: paymentTime(ctx), earlierRefund: ctx.refunds.some((r) => r.status !== "failed"), dayRule: { ...rule }, passthrough: passthrough as never }
   const cancel = activeCancel(ctx)
   if (cancel) {
     return refuse("REFUND_EXCEEDS_REFUNDABLE", `The payment was cancelled (CANCEL ${cancel.id}, ${cancel.status}): nothing is left to refund.`, { cancelRefundId: cancel.id, refundable: 0 })
@@ -95,6 +100,8 @@ const plan = (ctx: MachineContext, event: Parameters<PaymentPolicy["planRefund"]
       ok: true,
       entry: { kind: "refund_tx", amount, details: { paymentTransactionId: tx.id, transactions: [{ id: tx.id, amount }] } },
       effect: { op: "refund-transaction", payload: { paymentTransactionId: tx.id, refundPrice: amount, ...passthrough } },
+      machine: "craftgateRefund",
+      facts: { ...facts, paymentTransactionId: tx.id },
     }
   }
 
@@ -112,15 +119,13 @@ const plan = (ctx: MachineContext, event: Parameters<PaymentPolicy["planRefund"]
     if (unknown) {
       return refuse("INVALID_TRANSITION", `Refund ${unknown.id} is still in flight with an unknown outcome; a refund of the whole payment waits until it is reconciled (or refund per transaction).`, { inFlight: unknown.id })
     }
-    const refundType = wholeRefundType(ctx, event.at, rule)
+    // The refund machine decides CANCEL or REFUND (`sameDayWithoutPartial`); the kind follows its choice.
     return {
       ok: true,
-      entry: {
-        kind: refundType === "CANCEL" ? "cancel" : "refund",
-        amount: leftTotal,
-        details: { refundType, transactions: open.map((t) => ({ id: t.id, amount: t.left })) },
-      },
-      effect: { op: "refund", payload: { expectedRefundType: refundType, ...passthrough } },
+      entry: { kind: "refund", amount: leftTotal, details: { transactions: open.map((t) => ({ id: t.id, amount: t.left })) } },
+      effect: { op: "refund", payload: passthrough },
+      machine: "craftgateRefund",
+      facts,
     }
   }
 

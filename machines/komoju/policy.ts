@@ -6,6 +6,7 @@ import { totals } from "../lifecycle/ledger.js"
 import type { PaymentPolicy, RefundPlan } from "../lifecycle/machine.js"
 import type { Details, LedgerEntry, PaymentContext, Refusal } from "../lifecycle/types.js"
 import { CASH_METHODS, isKomojuMethod, METHOD_RULES } from "./methods.js"
+import { komojuRefundMachine, komojuRefundRequestMachine } from "./refund.js"
 
 /** Options of the KOMOJU policy. */
 export interface KomojuPolicyOptions {
@@ -66,6 +67,8 @@ const planRefund = (ctx: PaymentContext, event: { refundId: string; kind: string
       ok: true,
       entry: { kind: "refund", amount, details: { cash } },
       effect: { op: "refund", payload: { amount, ...description, ...pick(event.options, REFUND_FIELDS) } },
+      machine: "komojuRefund",
+      facts: { cash },
     }
   }
   if (event.kind === "refund_request") {
@@ -90,6 +93,7 @@ const planRefund = (ctx: PaymentContext, event: { refundId: string; kind: string
       ok: true,
       entry: { kind: "refund_request", amount: amount + fee, details: { amount, payment_method_fee: fee } },
       effect: { op: "refund_request", payload: { amount, ...description, ...pick(event.options, REFUND_REQUEST_FIELDS) } },
+      machine: "komojuRefundRequest",
     }
   }
   return refuse("INVALID_INPUT", `KOMOJU has no "${event.kind}" refunds: use payments.refund or payments.refundRequest.`)
@@ -98,6 +102,8 @@ const planRefund = (ctx: PaymentContext, event: { refundId: string; kind: string
 /** Builds KOMOJU's policy. */
 export const createKomojuPolicy = (options: KomojuPolicyOptions = {}): PaymentPolicy => ({
   id: "komoju",
+  refundMachines: { komojuRefund: komojuRefundMachine, komojuRefundRequest: komojuRefundRequestMachine },
+  ruleNames: { capture: "creditCard", cancel: "pendingOrAuthorized", update: "descriptionOrMetadata" },
   // Seed 001 capture: "Only works on payments with a payment_type of credit_card"; the lifecycle only offers it from authorized.
   capture: (ctx, event) => {
     if (ctx.method !== "credit_card") {

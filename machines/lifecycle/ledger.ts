@@ -83,6 +83,7 @@ export const applyReport = (
   refunds: readonly LedgerEntry[],
   report: ProviderRefundState,
   at: string,
+  route?: RouteReport,
 ): readonly LedgerEntry[] => {
   const entry = matchEntry(refunds, report)
   let merged: LedgerEntry | undefined
@@ -115,6 +116,15 @@ export const applyReport = (
     }
     return created.amount > 0 ? [...refunds, created] : refunds
   }
+  if (entry.machine && route) {
+    // A refund with a machine of its own: where it goes is the machine's to decide (its states are the
+    // provider's path); the ledger keeps the identity it learnt and hears back in the same step.
+    route(entry.id, report)
+    if (merged) route(entry.id, { status: merged.status, providerStatus: merged.providerStatus ?? undefined, providerRef: merged.providerRef ?? undefined, reason: merged.reason, details: merged.details })
+    const providerRef = entry.providerRef ?? report.providerRef ?? null
+    if (!merged && providerRef === (entry.providerRef ?? null)) return refunds
+    return refunds.map((r) => (r === entry ? { ...entry, providerRef, updatedAt: at } : r))
+  }
   // A provider that now calls a settled refund failed (OneKey: COMPLETED, then REJECTED by the bank)
   // has had it reversed: the money came back, and the refund stays on record.
   const reported = entry.status === "succeeded" && report.status === "failed" ? "reversed" : report.status
@@ -146,13 +156,17 @@ export const settleUnattributed = (refunds: readonly LedgerEntry[], at: string):
   return refunds.map((r) => (r.unattributed ? { ...r, unattributed: false, external: true, updatedAt: at } : r))
 }
 
+/** Receives a report matched to a refund that has a machine of its own (the payment routes it there). */
+export type RouteReport = (refundId: string, report: ProviderRefundState) => void
+
 /** Applies several reports in order. */
 export const applyReports = (
   refunds: readonly LedgerEntry[],
   reports: readonly ProviderRefundState[] | undefined,
   at: string,
+  route?: RouteReport,
 ): readonly LedgerEntry[] => {
-  const next = (reports ?? []).reduce((acc, r) => applyReport(acc, r, at), refunds)
+  const next = (reports ?? []).reduce((acc, r) => applyReport(acc, r, at, route), refunds)
   return next === refunds ? refunds : settleUnattributed(next, at)
 }
 

@@ -9,11 +9,12 @@
  * which only moves forward) and the refund ledger. That is how a webhook, an API answer, a poll and a
  * reconciliation lookup all go through one path.
  */
-import { enqueueActions, setup } from "xstate"
+import { enqueueActions, setup, type AnyStateMachine } from "xstate"
 
 // Standalone enqueueActions are typed against EventObject; the machine below fixes the real types.
 const act = (fn: (args: { context: any; event: any; enqueue: any }) => void): any => enqueueActions(fn as never)
 import { applyReports, failEntry, fits, RESERVING, settleUnattributed, totals } from "./ledger.js"
+import { lifecycleRefundMachine, type RefundEvent } from "./refund.js"
 import type {
   Details,
   EffectRequest,
@@ -23,11 +24,11 @@ import type {
   PaymentInput,
   PaymentStatus,
   ProviderPaymentState,
+  ProviderRefundState,
   Refusal,
   TimerRequest,
 } from "./types.js"
 
-type RefundEvent = Extract<PaymentEvent, { type: "REFUND" }>
 type OpEvent<T extends PaymentEvent["type"]> = Extract<PaymentEvent, { type: T }>
 
 /** How a provider carries out one refund, or why it will not. */
@@ -37,6 +38,10 @@ export type RefundPlan =
       readonly ok: true
       readonly entry: { readonly kind: string; readonly amount: number; readonly providerStatus?: string; readonly details?: Details }
       readonly effect: { readonly op: string; readonly payload: Details }
+      /** The refund machine (a key of the policy's `refundMachines`) that runs it. Default: the first one. */
+      readonly machine?: string
+      /** Facts the refund machine's guards decide by. */
+      readonly facts?: Details
     }
 
 /** A provider's rules, plugged into the lifecycle. Every function is pure. */
@@ -50,7 +55,7 @@ export interface PaymentPolicy {
   /** Allows or refuses an update; absent means update is not offered. */
   readonly update?: (ctx: PaymentContext, event: OpEvent<"UPDATE">) => Refusal | undefined
   /** Decides how a refund of a captured payment is carried out. The ceiling is checked again after it. */
-  readonly planRefund: (ctx: PaymentContext, event: RefundEvent) => RefundPlan
+  readonly planRefund: (ctx: PaymentContext, event: RefundEvent_) => RefundPlan
   /**
    * Ask the provider at the deadline instead of expiring on the engine's word alone: a customer who
    * paid in the last second (webhook delayed) must not end `expired`. Needs the adapter to answer the
@@ -59,7 +64,21 @@ export interface PaymentPolicy {
   readonly confirmExpiry?: boolean
   /** Delays (ms) after which a refund still in flight is looked up; after the last it is flagged for review. */
   readonly refundPollDelaysMs?: readonly number[]
+  /** The provider's refund paths, by name: each refund runs in one of them. Default: the lifecycle's. */
+  readonly refundMachines?: Readonly<Record<string, AnyStateMachine>>
+  /** False for a provider whose payments are never authorized apart from paid (OneKey): no `authorized` state. */
+  readonly authorizes?: boolean
+  /** The names the diagram shows for the rules of `capture`, `cancel` and `update` (e.g. "creditCard"). */
+  readonly ruleNames?: { readonly capture?: string; readonly cancel?: string; readonly update?: string }
+  /** The payment machine's version; bump it when its states change (see docs/versioning.md). Default "1". */
+  readonly version?: string
 }
+
+const families = new WeakMap<AnyStateMachine, Readonly<Record<string, AnyStateMachine>>>()
+
+/** The refund machines a payment machine starts, by name. */
+export const refundMachinesOf = (machine: AnyStateMachine): Readonly<Record<string, AnyStateMachine>> =>
+  families.get(machine) ?? { lifecycleRefund: lifecycleRefundMachine }
 
 /** How long to wait before asking again when the provider has not expired a payment past its deadline. */
 const EXPIRY_RECHECK_MS = 15 * 60_000
@@ -124,13 +143,26 @@ const refusal = (code: Refusal["code"], message: string, details?: Details) => (
 
 /** Builds the machine for one provider from its policy. */
 export const createPaymentMachine = (policy: PaymentPolicy) => {
+  const refundMachines = policy.refundMachines ?? { lifecycleRefund: lifecycleRefundMachine }
+  const defaultRefundMachine = Object.keys(refundMachines)[0] ?? "lifecycleRefund"
   const pollTimer = (entry: LedgerEntry, n: number, at: string): TimerRequest | undefined => {
     const delay = policy.refundPollDelaysMs?.[n]
     if (delay === undefined) return undefined
     return { timerId: `poll:${entry.id}`, name: "poll", at: new Date(Date.parse(at) + delay).toISOString(), data: { refundId: entry.id, n } }
   }
+  const toRefund = (refundId: string, event: RefundEvent) => ({ type: "toRefund" as const, params: { refundId, event } })
+  const report = (r: ProviderRefundState, at: string): RefundEvent => ({
+    type: "REPORT",
+    at,
+    status: r.status,
+    ...(r.providerStatus !== undefined ? { providerStatus: r.providerStatus } : {}),
+    ...(r.providerRef !== undefined ? { providerRef: r.providerRef } : {}),
+    ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    ...(r.kind !== undefined ? { kind: r.kind } : {}),
+    ...(r.details !== undefined ? { details: r.details } : {}),
+  })
 
-  /** Applies provider facts and asks for polls of refunds that became pending. */
+  /** Applies provider facts; reports about refunds with a machine go to it (matched by identity). */
   const sync = act(({ context, event, enqueue }) => {
     const e = event as PaymentEvent
     if (e.type !== "OP.SUCCEEDED" && e.type !== "PROVIDER.SYNC" && e.type !== "OP.FAILED") return
@@ -152,15 +184,18 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
       }
       if (failed) {
         const entry = ctx.refunds.find((r) => r.id === e.opId)
-        if (entry) ctx = { ...ctx, refunds: failEntry(ctx.refunds, entry.id, `${e.code}: ${e.message}`, e.at) }
+        // Only a definite answer to the refund's own operation fails it; its machine decides what that means.
+        if (entry?.machine) enqueue(toRefund(entry.id, { type: "REFUSED", at: e.at, code: e.code, message: e.message }))
+        else if (entry) ctx = { ...ctx, refunds: failEntry(ctx.refunds, entry.id, `${e.code}: ${e.message}`, e.at) }
       }
     }
     if (e.type !== "OP.FAILED") {
       const before = ctx.refunds
-      const refunds = applyReports(before, e.refunds, e.at)
+      const refunds = applyReports(before, e.refunds, e.at, (refundId, r) => enqueue(toRefund(refundId, report(r, e.at))))
       if (refunds !== before) {
         ctx = { ...ctx, refunds, updatedAt: e.at }
         for (const r of refunds) {
+          if (r.machine) continue // its machine keeps its own poll timer
           const was = before.find((b) => b.id === r.id)
           if (r.status === "pending" && was?.status !== "pending" && !r.needsReview && !r.unattributed) {
             const t = pollTimer(r, 0, e.at)
@@ -189,11 +224,7 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
       const e = event as PaymentEvent & { opId: string }
       const ctx = context as MachineContext
       if (ctx.ops[e.opId]) return // a duplicate command: the first one stands
-      if (!rule) {
-        enqueue(refusal("INVALID_TRANSITION", `${policy.id} payments do not support ${op}.`))
-        return
-      }
-      const refused = rule(ctx, e)
+      const refused = rule?.(ctx, e)
       if (refused) {
         enqueue({ type: "refuse", params: refused })
         return
@@ -202,8 +233,9 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
       enqueue({ type: "effect", params: { opId: e.opId, op, payload: payload(ctx, e) } satisfies EffectRequest })
     })
 
+  /** Reserves the refund's amount and, in the same transition, asks for its refund machine. */
   const refund = act(({ context, event, enqueue }) => {
-    const e = event as RefundEvent
+    const e = event as RefundEvent_
     const ctx = context as MachineContext
     if (ctx.refunds.some((r) => r.id === e.refundId)) return // replayed command: nothing changes
     const plan = policy.planRefund(ctx, e)
@@ -221,6 +253,7 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
       )
       return
     }
+    const machine = plan.machine ?? defaultRefundMachine
     const entry: LedgerEntry = {
       id: e.refundId,
       kind: plan.entry.kind,
@@ -229,12 +262,71 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
       providerStatus: plan.entry.providerStatus ?? null,
       providerRef: null,
       reason: null,
+      machine,
       createdAt: e.at,
       updatedAt: e.at,
       details: { ...(e.description ? { description: e.description } : {}), ...(plan.entry.details ?? {}) },
     }
     enqueue.assign({ refunds: [...ctx.refunds, entry], updatedAt: e.at })
-    enqueue({ type: "effect", params: { opId: e.refundId, op: plan.effect.op, payload: plan.effect.payload } })
+    enqueue({
+      type: "startRefund",
+      params: {
+        machine,
+        input: {
+          refundId: e.refundId,
+          paymentId: ctx.id,
+          kind: plan.entry.kind,
+          amount: plan.entry.amount,
+          at: e.at,
+          effect: plan.effect,
+          pollDelaysMs: policy.refundPollDelaysMs ?? [],
+          facts: plan.facts ?? {},
+          description: e.description ?? null,
+        },
+      },
+    })
+  })
+
+  /** A refund machine's step, as the ledger sees it: the entry follows, and a resolution must fit the ceiling. */
+  const refundChanged = act(({ context, event, enqueue }) => {
+    const e = event as OpEvent<"REFUND.CHANGED">
+    const ctx = context as MachineContext
+    const entry = ctx.refunds.find((r) => r.id === e.refundId)
+    if (!entry) return
+    const path = entry.path ?? []
+    const next: LedgerEntry = {
+      ...entry,
+      kind: e.kind,
+      status: e.status,
+      state: e.state,
+      path: path[path.length - 1] === e.state ? path : [...path, e.state],
+      providerRef: entry.providerRef ?? e.providerRef,
+      providerStatus: e.providerStatus ?? entry.providerStatus ?? null,
+      reason: e.reason,
+      polls: e.polls,
+      needsReview: e.needsReview,
+      reviewReason: e.reviewReason,
+      review: e.review,
+      details: { ...entry.details, ...e.details },
+      updatedAt: e.at,
+    }
+    const refunds = settleUnattributed(ctx.refunds.map((r) => (r === entry ? next : r)), e.at)
+    if (e.review && e.review !== entry.review) {
+      const t = totals({ capturedAmount: ctx.capturedAmount, refunds })
+      const held = (x: ReturnType<typeof totals>) => x.settled + x.reserved + x.unattributed
+      // A person's word can never put more money back than was captured, nor hold more than before.
+      const moved = refunds.reduce((sum, r) => sum + (r.status === "succeeded" ? r.amount : 0), 0)
+      if (moved > ctx.capturedAmount || held(t) > Math.max(ctx.capturedAmount, held(totals(ctx)))) {
+        enqueue(
+          refusal("REFUND_EXCEEDS_REFUNDABLE", `Resolving ${e.refundId} as ${e.review.outcome} would put ${moved} refunded (settled ${t.settled}, reserved ${t.reserved}, unattributed ${t.unattributed}) above the ${ctx.capturedAmount} captured.`, {
+            refundId: e.refundId,
+            ...t,
+          }),
+        )
+        return
+      }
+    }
+    enqueue.assign({ refunds, updatedAt: e.at })
   })
 
   const onTimer = act(({ context, event, enqueue }) => {
@@ -255,6 +347,10 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
     const entry = ctx.refunds.find((r) => r.id === e.data?.refundId)
     if (!entry || !RESERVING.includes(entry.status)) return
     const n = Number(e.data?.n ?? 0)
+    if (entry.machine) {
+      enqueue(toRefund(entry.id, { type: "POLL", at: e.at, n }))
+      return
+    }
     const next = pollTimer(entry, n + 1, e.at)
     const gaveUp = next ? {} : { needsReview: true, reviewReason: `Still ${entry.providerStatus ?? entry.status} after ${n + 1} lookups; the provider never settled it.` }
     enqueue.assign({
@@ -267,7 +363,8 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
 
   /**
    * A person settles a refund that needs review, or an unattributed provider refund: the outcome is
-   * recorded with who and why, the poll stops, and the ceiling must still hold afterwards.
+   * recorded with who and why, the poll stops, and the ceiling must still hold afterwards. A refund
+   * with a machine settles there (its diagram shows where a resolution goes).
    */
   const resolve = act(({ context, event, enqueue }) => {
     const e = event as OpEvent<"REVIEW.RESOLVE">
@@ -275,6 +372,10 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
     const entry = ctx.refunds.find((r) => r.id === e.refundId)
     if (!entry || !(entry.needsReview || entry.unattributed || RESERVING.includes(entry.status))) {
       enqueue(refusal("INVALID_TRANSITION", `Refund ${e.refundId} is ${entry ? entry.status : "unknown"}: only a refund in flight, flagged for review or unattributed can be resolved.`, { refundId: e.refundId }))
+      return
+    }
+    if (entry.machine && !entry.unattributed) {
+      enqueue(toRefund(entry.id, { type: "REVIEW.RESOLVE", at: e.at, outcome: e.outcome, note: e.note, by: e.by }))
       return
     }
     const review = { outcome: e.outcome, note: e.note, by: e.by, at: e.at }
@@ -316,6 +417,10 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
       enqueue(refusal("INVALID_TRANSITION", `Refund ${e.refundId} is not in flight: there is nothing to look up again.`, { refundId: e.refundId }))
       return
     }
+    if (entry.machine) {
+      enqueue(toRefund(entry.id, { type: "REVIEW.RETRY", at: e.at, by: e.by, ...(e.note !== undefined ? { note: e.note } : {}), ...(e.lookup !== undefined ? { lookup: e.lookup } : {}) }))
+      return
+    }
     enqueue.assign({ refunds: ctx.refunds.map((r) => (r === entry ? { ...r, needsReview: false, reviewReason: null, polls: 0, updatedAt: e.at } : r)), updatedAt: e.at })
     // The refund's own effect is still in the outbox (being retried): it is the lookup; no poll is added.
     if (e.lookup === false) return
@@ -330,52 +435,115 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
     const ctx = context as MachineContext
     const entry = ctx.refunds.find((r) => r.id === e.refundId)
     if (!entry || (entry.needsReview && entry.reviewReason === e.reason)) return
+    if (entry.machine && RESERVING.includes(entry.status)) {
+      enqueue(toRefund(entry.id, { type: "REVIEW.FLAG", at: e.at, reason: e.reason }))
+      return
+    }
     enqueue.assign({ refunds: ctx.refunds.map((r) => (r === entry ? { ...r, needsReview: true, reviewReason: e.reason, updatedAt: e.at } : r)), updatedAt: e.at })
   })
 
+  const updatePayload = (_c: MachineContext, e: PaymentEvent) => {
+    const u = e as OpEvent<"UPDATE">
+    return { ...(u.description !== undefined ? { description: u.description } : {}), ...(u.metadata ? { metadata: u.metadata } : {}) }
+  }
+  const capturePayload = (_c: MachineContext, e: PaymentEvent) => ((e as OpEvent<"CAPTURE">).amount !== undefined ? { amount: (e as OpEvent<"CAPTURE">).amount! } : {})
+
+  const names = { capture: policy.ruleNames?.capture ?? "captureAllowed", cancel: policy.ruleNames?.cancel ?? "cancelAllowed", update: policy.ruleNames?.update ?? "updateAllowed" }
+  type Rule = (ctx: MachineContext, event: never) => Refusal | undefined
+  const ruleGuard = (rule: Rule | undefined) => ({ context, event }: { context: unknown; event: unknown }) => !rule?.(context as MachineContext, event as never)
+  /** A command the policy offers: its rule (by name, in the diagram) allows it, or it is refused with the rule's reason. */
+  const offered = (event: "CAPTURE" | "CANCEL" | "UPDATE", action: string, refuseAction: string) => [{ guard: names[event.toLowerCase() as "capture"], actions: action }, { actions: refuseAction }]
+
   const syncEvents = {
-    "REVIEW.RESOLVE": { actions: resolve },
-    "REVIEW.RETRY": { actions: retryReview },
-    "REVIEW.FLAG": { actions: flagReview },
-    "OP.SUCCEEDED": { actions: sync },
-    "OP.FAILED": { actions: sync },
-    "PROVIDER.SYNC": { actions: sync },
-    TIMER: { actions: onTimer },
-    UPDATE: {
-      actions: startOp("update", (_c, e) => {
-        const u = e as OpEvent<"UPDATE">
-        return { ...(u.description !== undefined ? { description: u.description } : {}), ...(u.metadata ? { metadata: u.metadata } : {}) }
-      }, policy.update),
-    },
+    "REVIEW.RESOLVE": { actions: "resolveReview" },
+    "REVIEW.RETRY": { actions: "retryReview" },
+    "REVIEW.FLAG": { actions: "flagReview" },
+    "REFUND.CHANGED": { actions: "refundChanged" },
+    "OP.SUCCEEDED": { actions: "applyProviderReport" },
+    "OP.FAILED": { actions: "applyProviderReport" },
+    "PROVIDER.SYNC": { actions: "applyProviderReport" },
+    TIMER: { actions: "onTimer" },
+    ...(policy.update ? { UPDATE: offered("UPDATE", "startUpdate", "refuseUpdate") } : {}),
   } as const
 
+  const authorizes = policy.authorizes !== false
+  const states = (list: readonly PaymentStatus[]) => list.filter((s) => authorizes || s !== "authorized")
   const routes = (from: PaymentStatus) =>
-    NEXT[from].map((to) => ({ guard: ({ context }: { context: unknown }) => impliedStatus(context as MachineContext) === to, target: `#${policy.id}.${to}` }))
+    states(NEXT[from]).map((to) => ({ guard: { type: "reports", params: { status: to } }, target: `#${policy.id}.${to}` }))
 
-  const notRefundable = (state: string) => ({
-    actions: act(({ enqueue }) =>
-      enqueue(refusal("INVALID_TRANSITION", `A ${state} payment cannot be refunded: only a captured payment can.`)),
-    ),
-  })
-  const notCancellable = (state: string) => ({
-    actions: act(({ enqueue }) =>
+  const notRefundable = (state: string) => act(({ enqueue }) => enqueue(refusal("INVALID_TRANSITION", `A ${state} payment cannot be refunded: only a captured payment can.`)))
+  const notCancellable = (state: string) =>
+    act(({ enqueue }) =>
       enqueue(refusal("INVALID_TRANSITION", `A ${state} payment cannot be cancelled: cancel works only from pending or authorized${state === "captured" ? "; refund it instead" : ""}.`)),
-    ),
-  })
-  const notCapturable = (state: string) => ({
-    actions: act(({ enqueue }) => enqueue(refusal("INVALID_TRANSITION", `A ${state} payment cannot be captured: only an authorized one can.`))),
-  })
+    )
+  const notCapturable = (state: string) => act(({ enqueue }) => enqueue(refusal("INVALID_TRANSITION", `A ${state} payment cannot be captured: only an authorized one can.`)))
+  const unsupported = (op: string) => act(({ enqueue }) => enqueue(refusal("INVALID_TRANSITION", `${policy.id} payments do not support ${op}.`)))
+  const refusedBy = (rule: Rule | undefined) =>
+    act(({ context, event, enqueue }) => {
+      if ((context as MachineContext).ops[(event as { opId: string }).opId]) return
+      const r = rule?.(context as MachineContext, event as never)
+      if (r) enqueue({ type: "refuse", params: r })
+    })
 
-  return setup({
+  // Commands a provider does not offer are refused with a reason, so the host learns why.
+  const cancelOn = policy.cancel ? { CANCEL: offered("CANCEL", "startCancel", "refuseCancel") } : { CANCEL: { actions: "cancelUnsupported" } }
+  const captureOn = policy.capture ? { CAPTURE: offered("CAPTURE", "startCapture", "refuseCapture") } : { CAPTURE: { actions: "captureUnsupported" } }
+  const updateOff = policy.update ? {} : { UPDATE: { actions: "updateUnsupported" } }
+  const deadlineEntry = { type: "armDeadline" } as const
+
+  const machine = setup({
     types: {} as { context: MachineContext; events: PaymentEvent; input: PaymentInput },
     actions: {
       effect: (_: unknown, _params: EffectRequest) => {},
       timer: (_: unknown, _params: TimerRequest) => {},
       cancelTimer: (_: unknown, _params: { timerId: string }) => {},
       refuse: (_: unknown, _params: Refusal) => {},
+      startRefund: (_: unknown, _params: { machine: string; input: unknown }) => {},
+      toRefund: (_: unknown, _params: { refundId: string; event: RefundEvent }) => {},
+      requestCreate: act(({ context, enqueue }) => enqueue({ type: "effect", params: { opId: "create", op: "create", payload: (context as MachineContext).request } })),
+      armDeadline: act(({ context, enqueue }) => {
+        if (context.deadline) enqueue({ type: "timer", params: { timerId: "deadline", name: "deadline", at: context.deadline } })
+      }),
+      disarmDeadline: act(({ enqueue }) => enqueue({ type: "cancelTimer", params: { timerId: "deadline" } })),
+      applyProviderReport: sync,
+      reserveRefund: refund,
+      refundChanged,
+      onTimer,
+      resolveReview: resolve,
+      retryReview,
+      flagReview,
+      startCapture: startOp("capture", capturePayload),
+      startCancel: startOp("cancel", () => ({})),
+      startUpdate: startOp("update", updatePayload),
+      refuseCapture: refusedBy(policy.capture),
+      refuseCancel: refusedBy(policy.cancel),
+      refuseUpdate: refusedBy(policy.update),
+      captureUnsupported: unsupported("capture"),
+      cancelUnsupported: unsupported("cancel"),
+      updateUnsupported: unsupported("update"),
+      pendingNotRefundable: notRefundable("pending"),
+      authorizedNotRefundable: notRefundable("authorized"),
+      pendingNotCapturable: notCapturable("pending"),
+      capturedNotCapturable: notCapturable("captured"),
+      refundedNotCapturable: notCapturable("refunded"),
+      capturedNotCancellable: notCancellable("captured"),
+      refundedNotCancellable: notCancellable("refunded"),
+      nothingLeft: act(({ enqueue }) => enqueue(refusal("REFUND_EXCEEDS_REFUNDABLE", "The payment is fully refunded: nothing is left to refund."))),
+    },
+    guards: {
+      /** The provider's word, with the ledger deciding captured vs refunded, is `params.status`. */
+      reports: ({ context }, params: { status: PaymentStatus }) => impliedStatus(context) === params.status,
+      /** Some refund has settled. */
+      someRefundSettled: ({ context }) => totals(context).settled > 0,
+      /** No refund has settled (a reversal undid the last one). */
+      noRefundSettled: ({ context }) => totals(context).settled === 0,
+      [names.capture]: ruleGuard(policy.capture),
+      [names.cancel]: ruleGuard(policy.cancel),
+      [names.update]: ruleGuard(policy.update),
     },
   }).createMachine({
     id: policy.id,
+    version: policy.version ?? "1",
     context: ({ input }) => ({
       id: input.id,
       provider: input.provider,
@@ -397,67 +565,65 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
       reported: "pending",
     }),
     initial: "pending",
-    entry: [
-      { type: "effect", params: ({ context }) => ({ opId: "create", op: "create", payload: context.request }) },
-    ],
+    entry: "requestCreate",
     states: {
       pending: {
-        entry: act(({ context, enqueue }) => {
-          if (context.deadline) enqueue({ type: "timer", params: { timerId: "deadline", name: "deadline", at: context.deadline } })
-        }),
-        always: routes("pending"),
+        entry: deadlineEntry,
+        always: routes("pending") as never,
         on: {
           ...syncEvents,
-          CANCEL: { actions: startOp("cancel", () => ({}), policy.cancel) },
-          CAPTURE: notCapturable("pending"),
-          REFUND: notRefundable("pending"),
-        },
+          ...updateOff,
+          ...cancelOn,
+          CAPTURE: { actions: "pendingNotCapturable" },
+          REFUND: { actions: "pendingNotRefundable" },
+        } as never,
       },
-      authorized: {
-        entry: act(({ context, enqueue }) => {
-          if (context.deadline) enqueue({ type: "timer", params: { timerId: "deadline", name: "deadline", at: context.deadline } })
-        }),
-        always: routes("authorized"),
-        on: {
-          ...syncEvents,
-          CANCEL: { actions: startOp("cancel", () => ({}), policy.cancel) },
-          CAPTURE: { actions: startOp("capture", (_c, e) => ((e as OpEvent<"CAPTURE">).amount !== undefined ? { amount: (e as OpEvent<"CAPTURE">).amount! } : {}), policy.capture) },
-          REFUND: notRefundable("authorized"),
-        },
-      },
+      ...(authorizes
+        ? {
+            authorized: {
+              entry: deadlineEntry,
+              always: routes("authorized") as never,
+              on: { ...syncEvents, ...updateOff, ...cancelOn, ...captureOn, REFUND: { actions: "authorizedNotRefundable" } } as never,
+            },
+          }
+        : {}),
       captured: {
-        entry: { type: "cancelTimer", params: { timerId: "deadline" } },
+        entry: "disarmDeadline",
         initial: "unrefunded",
-        always: routes("captured"),
+        always: routes("captured") as never,
         states: {
-          unrefunded: { always: { guard: ({ context }) => totals(context).settled > 0, target: "partiallyRefunded" } },
-          partiallyRefunded: { always: { guard: ({ context }) => totals(context).settled === 0, target: "unrefunded" } },
+          unrefunded: { always: { guard: "someRefundSettled", target: "partiallyRefunded" } as never },
+          partiallyRefunded: { always: { guard: "noRefundSettled", target: "unrefunded" } as never },
         },
         on: {
           ...syncEvents,
-          REFUND: { actions: refund },
-          CANCEL: notCancellable("captured"),
-          CAPTURE: notCapturable("captured"),
-        },
+          ...updateOff,
+          REFUND: { actions: "reserveRefund" },
+          CANCEL: { actions: "capturedNotCancellable" },
+          CAPTURE: { actions: "capturedNotCapturable" },
+        } as never,
       },
       refunded: {
         // Not final: a bank can reverse a settled refund (OneKey), which reopens the payment.
-        always: routes("refunded"),
+        always: routes("refunded") as never,
         on: {
           ...syncEvents,
-          REFUND: {
-            actions: act(({ enqueue }) => enqueue(refusal("REFUND_EXCEEDS_REFUNDABLE", "The payment is fully refunded: nothing is left to refund."))),
-          },
-          CANCEL: notCancellable("refunded"),
-          CAPTURE: notCapturable("refunded"),
-        },
+          ...updateOff,
+          REFUND: { actions: "nothingLeft" },
+          CANCEL: { actions: "refundedNotCancellable" },
+          CAPTURE: { actions: "refundedNotCapturable" },
+        } as never,
       },
-      cancelled: { type: "final", entry: { type: "cancelTimer", params: { timerId: "deadline" } } },
+      cancelled: { type: "final", entry: "disarmDeadline" },
       expired: { type: "final" },
-      failed: { type: "final", entry: { type: "cancelTimer", params: { timerId: "deadline" } } },
+      failed: { type: "final", entry: "disarmDeadline" },
     },
   })
+  families.set(machine, refundMachines)
+  return machine
 }
+
+type RefundEvent_ = Extract<PaymentEvent, { type: "REFUND" }>
 
 /** The type of a payment machine built by createPaymentMachine. */
 export type PaymentMachine = ReturnType<typeof createPaymentMachine>

@@ -3,6 +3,8 @@
  * that a snapshot can be persisted, journaled and replayed as is.
  */
 
+import type { RefundEvent, RefundInput } from "./refund.js"
+
 /** A payment's lifecycle status, as the host sees it. */
 export type PaymentStatus = "pending" | "authorized" | "captured" | "refunded" | "cancelled" | "expired" | "failed"
 
@@ -52,6 +54,12 @@ export interface LedgerEntry {
   /** How a person settled it through `engine.review.resolve`. */
   readonly review?: { readonly outcome: "succeeded" | "failed"; readonly note: string; readonly by: string; readonly at: string } | null
   readonly polls?: number
+  /** The refund machine that runs this refund (e.g. "craftgateRefund"); absent for refunds found at the provider. */
+  readonly machine?: string
+  /** The refund machine's current state, e.g. "waiting". */
+  readonly state?: string
+  /** The refund machine's states in the order it went through them. */
+  readonly path?: readonly string[]
   readonly createdAt: string
   readonly updatedAt: string
   readonly details: Details
@@ -165,6 +173,28 @@ export type PaymentEvent =
   | { readonly type: "REVIEW.RETRY"; readonly at: string; readonly refundId: string; readonly note?: string; readonly by: string; readonly lookup?: boolean }
   /** The engine flags a refund for review (its effect ran out of its retry window); its amount stays reserved. */
   | { readonly type: "REVIEW.FLAG"; readonly at: string; readonly refundId: string; readonly reason: string }
+  /** Internal: a refund machine's ledger meaning changed; the engine hands it to the payment in the same step. */
+  | RefundChanged
+
+/** What a refund machine's step means to the payment's ledger (sent by the engine, never journaled). */
+export interface RefundChanged {
+  readonly type: "REFUND.CHANGED"
+  readonly at: string
+  readonly refundId: string
+  /** The refund machine's state path. */
+  readonly state: string
+  /** What its tags mean to the ledger. */
+  readonly status: RefundStatus
+  readonly kind: string
+  readonly providerRef: string | null
+  readonly providerStatus: string | null
+  readonly reason: string | null
+  readonly polls: number
+  readonly needsReview: boolean
+  readonly reviewReason: string | null
+  readonly review: LedgerEntry["review"]
+  readonly details: Details
+}
 
 /** A provider call the machine asks for; the engine stores it in the outbox before running it. */
 export interface EffectRequest {
@@ -196,3 +226,7 @@ export type MachineAction =
   | { readonly type: "timer"; readonly params: TimerRequest }
   | { readonly type: "cancelTimer"; readonly params: { readonly timerId: string } }
   | { readonly type: "refuse"; readonly params: Refusal }
+  /** Start refund machine `machine` (a name the policy's family knows) with this input. */
+  | { readonly type: "startRefund"; readonly params: { readonly machine: string; readonly input: RefundInput } }
+  /** Hand an event to the refund machine of `refundId`. */
+  | { readonly type: "toRefund"; readonly params: { readonly refundId: string; readonly event: RefundEvent } }

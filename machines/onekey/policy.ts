@@ -13,6 +13,7 @@
  */
 import { createPaymentMachine, totals, type Details, type Json, type PaymentPolicy, type RefundPlan } from "../lifecycle/index.js"
 import { isCardMethod, LOCAL_REFUSALS } from "./methods.js"
+import { onekeyRefundMachine } from "./refund.js"
 
 /** Options of the OneKey policy. */
 export interface OnekeyPolicyOptions {
@@ -38,6 +39,9 @@ const refuse = (code: "INVALID_INPUT" | "REFUND_EXCEEDS_REFUNDABLE", providerCod
 /** Builds the OneKey policy. */
 export const createOnekeyPolicy = (options: OnekeyPolicyOptions = {}): PaymentPolicy => ({
   id: "onekey",
+  refundMachines: { onekeyRefund: onekeyRefundMachine },
+  // A deposit is pending until the customer pays it: there is no authorization to capture or void.
+  authorizes: false,
   // A deposit is captured by the customer paying it; paystate cannot capture, cancel or update one.
   planRefund: (ctx, event) => {
     const card = isCardMethod(ctx.method)
@@ -71,6 +75,8 @@ export const createOnekeyPolicy = (options: OnekeyPolicyOptions = {}): PaymentPo
     return {
       ok: true,
       entry: { kind: "refund", amount, details: { card } },
+      machine: "onekeyRefund",
+      facts: { card },
       effect: {
         op: "refund",
         payload: {

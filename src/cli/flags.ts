@@ -60,5 +60,6 @@ export const DEMO_FLAGS: FlagSpecs = {
 
 /** Flags of `diagram`. */
 export const DIAGRAM_FLAGS: FlagSpecs = {
-  format: { type: "string", choices: ["mermaid", "json"], describe: "Mermaid state diagram (default) or XState's JSON definition" },
+  format: { type: "string", choices: ["mermaid", "json"], describe: "Mermaid state diagram (default) or the machine config in JSON (loads in Stately's editor)" },
+  list: { type: "boolean", describe: "list every payment and refund machine with its version" },
 }

@@ -17,7 +17,7 @@ const USAGE = `paystate — payment lifecycles as durable state machines
   paystate review list [--json] [store flags]
   paystate review retry <item-id> [--by NAME] [--note TEXT] [store flags] [--config FILE]
   paystate review resolve <item-id> --outcome succeeded|failed --note TEXT [--by NAME] [store flags] [--config FILE]
-  paystate diagram <lifecycle|${providerNames.join("|")}> [--format mermaid|json]
+  paystate diagram <machine> [--format mermaid|json]   (paystate diagram --list names them)
 
 Store flags: --store pglite|postgres, --data-dir DIR (PGlite, default .paystate/demo), --url URL and
 --schema NAME (PostgreSQL; PAYSTATE_DATABASE_URL / PAYSTATE_DATABASE_SCHEMA; a URL alone means
@@ -90,10 +90,15 @@ const main = async (argv: readonly string[]): Promise<number> => {
     }
     case "diagram": {
       const a = parseCommand("diagram", rest, DIAGRAM_FLAGS, 1)
-      if (a.help) return help(commandHelp("paystate diagram <machine>", DIAGRAM_FLAGS))
+      if (a.help) return help(commandHelp("paystate diagram <machine> | --list", DIAGRAM_FLAGS))
       const name = a.positionals[0]
-      const [{ diagramMachines }, { toJson, toMermaid }] = await Promise.all([import("./providers.js"), import("../diagram.js")])
+      const [{ diagramMachines, diagramList }, { toJson, toMermaid }] = await Promise.all([import("./providers.js"), import("../diagram.js")])
       const machines = diagramMachines()
+      if (a.bools.list) {
+        const list = diagramList()
+        console.log(a.flags.format === "json" ? JSON.stringify(list, null, 2) : list.map((m) => `${m.name.padEnd(22)} ${m.kind.padEnd(8)} v${m.version}  ${m.provider}`).join("\n"))
+        return 0
+      }
       const m = name ? machines[name] : undefined
       if (!m) throw new CliError(`${name ? `Unknown machine "${name}"` : "Name a machine"}: use one of ${Object.keys(machines).join(", ")}.`)
       console.log(a.flags.format === "json" ? JSON.stringify(toJson(m), null, 2) : toMermaid(m))

@@ -7,7 +7,7 @@
 import type { Clock } from "../clock.js"
 import type { AnyStateMachine } from "xstate"
 import type { RunningSandbox } from "../../adapters/sandbox/kernel.js"
-import { lifecycleMachine } from "../../machines/lifecycle/index.js"
+import { lifecycleMachine, refundMachinesOf } from "../../machines/lifecycle/index.js"
 import type { ProviderAdapter, SensitiveFields } from "../provider.js"
 import type { PaymentView } from "../types.js"
 import type { DemoContext } from "./demo-context.js"
@@ -243,8 +243,27 @@ if (CLI_PROVIDERS.map((p) => p.name).join() !== PROVIDER_NAMES.join()) throw new
 /** The CLI's entry for `name`, if it has one. */
 export const cliProvider = (name: string): CliProvider | undefined => CLI_PROVIDERS.find((p) => p.name === name)
 
-/** Machines `paystate diagram` can draw. */
-export const diagramMachines = (): Record<string, AnyStateMachine> => ({
-  lifecycle: lifecycleMachine,
-  ...Object.fromEntries(CLI_PROVIDERS.map((p) => [p.name, p.machine])),
-})
+/** Machines `paystate diagram` can draw: every payment machine and every refund machine, by name. */
+export const diagramMachines = (): Record<string, AnyStateMachine> => {
+  const out: Record<string, AnyStateMachine> = { lifecycle: lifecycleMachine, ...refundMachinesOf(lifecycleMachine) }
+  for (const p of CLI_PROVIDERS) {
+    out[p.name] = p.machine
+    Object.assign(out, refundMachinesOf(p.machine))
+  }
+  return out
+}
+
+/** One line of `paystate diagram --list`. */
+export interface DiagramEntry {
+  readonly name: string
+  readonly kind: "payment" | "refund"
+  readonly version: string
+  readonly provider: string
+}
+
+/** The machines `paystate diagram` can draw, with their kind, version and provider. */
+export const diagramList = (): DiagramEntry[] =>
+  [{ name: "lifecycle", machine: lifecycleMachine as AnyStateMachine }, ...CLI_PROVIDERS.map((p) => ({ name: p.name, machine: p.machine as AnyStateMachine }))].flatMap(({ name, machine }) => [
+    { name, kind: "payment" as const, version: machine.version ?? "1", provider: name },
+    ...Object.entries(refundMachinesOf(machine)).map(([n, m]) => ({ name: n, kind: "refund" as const, version: m.version ?? "1", provider: name })),
+  ])

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { initialTransition, transition } from "xstate"
+import { initialTransition, transition } from "../../src/testing/machines.js"
 import { createCraftgateMachine, craftgateMachine, sameDay, transactionsLeft } from "../../machines/craftgate/index.js"
 import { totals, type MachineAction, type MachineContext, type PaymentEvent, type ProviderRefundState } from "../../machines/lifecycle/index.js"
 import { istanbul } from "./helpers.js"

@@ -74,12 +74,24 @@ describe("Effect layer", () => {
 
 describe("inspection", () => {
   it("sends XState inspection events for each payment step, keyed by payment id", async () => {
-    const seen: { type: string; rootId: string; event?: { type: string } }[] = []
+    type Seen = { type: string; rootId: string; event?: { type: string }; actorRef: { sessionId: string; _parent?: { sessionId: string } }; sourceRef?: { sessionId: string } }
+    const seen: Seen[] = []
     const engine = createEngine({ store: memoryStore(), providers: { fake: fakeProvider() }, backgroundIntervalMs: 0, inspect: (e) => seen.push(e as never) })
     const p = await engine.payments.create({ provider: "fake", amount: 100, currency: "JPY" })
-    await engine.payments.refund({ paymentId: p.id, amount: 10 })
+    const r = await engine.payments.refund({ paymentId: p.id, amount: 10 })
+    const refundId = r.refunds[0]!.id
     expect(seen[0]).toMatchObject({ type: "@xstate.actor", rootId: p.id })
-    expect(seen.filter((e) => e.type === "@xstate.event").map((e) => e.event?.type)).toEqual(["OP.SUCCEEDED", "REFUND", "OP.SUCCEEDED"])
+    // The outside events reach the payment actor; the refund is its child actor with events from the payment.
+    const onPayment = seen.filter((e) => e.type === "@xstate.event" && e.actorRef.sessionId === p.id && !e.sourceRef)
+    expect(onPayment.map((e) => e.event?.type)).toEqual(["OP.SUCCEEDED", "REFUND", "OP.SUCCEEDED"])
+    const child = seen.find((e) => e.type === "@xstate.actor" && e.actorRef.sessionId === `${p.id}/${refundId}`)
+    expect(child?.actorRef._parent?.sessionId).toBe(p.id)
+    const toChild = seen.filter((e) => e.type === "@xstate.event" && e.actorRef.sessionId === `${p.id}/${refundId}`)
+    expect(toChild.map((e) => e.event?.type)).toEqual(["xstate.init", "REPORT"])
+    expect(toChild.every((e) => e.sourceRef?.sessionId === p.id)).toBe(true)
+    const changed = seen.filter((e) => e.type === "@xstate.event" && e.event?.type === "REFUND.CHANGED")
+    expect(changed.length).toBeGreaterThanOrEqual(2)
+    expect(changed.every((e) => e.sourceRef?.sessionId === `${p.id}/${refundId}` && e.actorRef.sessionId === p.id)).toBe(true)
     expect(seen.every((e) => e.rootId === p.id)).toBe(true)
     await engine.close()
   })

@@ -2,7 +2,7 @@
  * KOMOJU's machine driven with XState's pure transitions: the policy's rules, the ceiling counting
  * tax, pending cash refunds, refund requests and their fee, deadlines and polls.
  */
-import { initialTransition, transition } from "xstate"
+import { initialTransition, transition } from "../../src/testing/machines.js"
 import { describe, expect, test } from "vitest"
 import { komojuMachine, KOMOJU_REFUND_POLL_DELAYS_MS } from "../../machines/komoju/index.js"
 import { totals, type MachineAction, type PaymentEvent } from "../../machines/lifecycle/index.js"

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest"
 import { getShortestPaths } from "xstate/graph"
 import { impliedStatus, lifecycleMachine, totals, type MachineContext, type PaymentEvent } from "../../machines/lifecycle/index.js"
+import { familyLogic } from "../../src/testing/machines.js"
 
 const at = "2026-11-23T00:00:00.000Z"
 const input = { id: "p1", provider: "fake", currency: "JPY", amount: 1000, createdAt: at, deadline: "2026-11-30T00:00:00.000Z", request: {} }
@@ -35,10 +36,11 @@ const eventsFor = (snapshot: { context: MachineContext }): PaymentEvent[] => {
 }
 
 describe("lifecycle machine (model-based)", () => {
-  const paths = getShortestPaths(lifecycleMachine, {
+  // One engine step per event: the payment machine with its refund machines (lifecycleRefund).
+  const paths = getShortestPaths(familyLogic(lifecycleMachine) as never, {
     input,
     events: eventsFor as never,
-    serializeState: (s: any) => JSON.stringify([s.value, s.context.reported, s.context.capturedAmount, s.context.refunds.map((r: any) => [r.amount, r.status]), Object.values(s.context.ops).map((o: any) => o.status)]),
+    serializeState: (s: any) => JSON.stringify([s.value, s.children ? Object.values(s.children).map((c: any) => c.value) : [], s.context.reported, s.context.capturedAmount, s.context.refunds.map((r: any) => [r.amount, r.status]), Object.values(s.context.ops).map((o: any) => o.status)]),
   })
 
   it("explores a meaningful state space", () => {

@@ -4,7 +4,7 @@
  */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { initialTransition, transition } from "xstate"
+import { initialTransition, transition } from "../../src/testing/machines.js"
 import type { MachineAction, MachineContext, PaymentEvent, ProviderRefundState } from "../../machines/lifecycle/index.js"
 import { totals } from "../../machines/lifecycle/index.js"
 import { createOnekeyMachine, onekeyMachine, ONEKEY_POLL_DELAYS_MS } from "../../machines/onekey/index.js"

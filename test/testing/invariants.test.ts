@@ -31,6 +31,9 @@ const at = "2026-11-23T09:00:00.000Z"
 
 const refund = (over: Partial<RefundView> & Pick<RefundView, "id" | "amount" | "status">): RefundView => ({
   kind: "refund",
+  machine: null,
+  state: null,
+  path: [],
   providerStatus: null,
   providerRef: null,
   reason: null,
