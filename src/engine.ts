@@ -264,10 +264,13 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
 
   const initialized = store.init()
   initialized.catch(() => undefined)
+  // Stored machine versions are checked once the store is up, before any command runs (checkVersions is below).
+  const checked: Promise<void> = initialized.then(() => checkVersions())
+  checked.catch(() => undefined)
 
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
     if (closed) throw paystateError("ENGINE_CLOSED", "The engine is closed.")
-    await initialized
+    await checked
     return fn()
   }
 
@@ -311,7 +314,7 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
         }
         const result = startStep(registryFor(common.provider), machineInput)
         // The journal keeps the exact machine input, so replaying the journal rebuilds the payment.
-        const event = { type: "CREATE", at, input: machineInput }
+        const event = { type: "CREATE", at, input: machineInput, machine: result.snapshot.machine, version: result.snapshot.version }
         const commit = protect(toCommit(undefined, result, event, { paymentId: id, provider: common.provider, idempotencyKey: keyFor(id), leaseUntil: later(leaseMs) }), redactorOf(common.provider))
         if (pc.secret) secrets.set(`${id}/create`, { secret: pc.secret, until: clock.now().getTime() + secretTtlMs })
         let saved: StoredPayment
@@ -338,7 +341,7 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
     assertStorable(input, what)
     const common = parseOrThrow(refundCommonSchema, input, what)
     if (closed) throw paystateError("ENGINE_CLOSED", "The engine is closed.")
-    await initialized
+    await checked
     const row = await load(common.paymentId)
     const adapter = adapterOf(row.provider)
     const schema = kind === "refund" ? adapter.refundSchema : adapter.refundRequestSchema
@@ -555,7 +558,17 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
 
   const review = createReview({ store, now, leaseMs, load, step, runAll, view, onError })
 
-  const ready = initialized.then(async () => {
+  /** Refuses to start when a stored payment or refund names a machine version no longer registered. */
+  const checkVersions = async () => {
+    if (!store.machineVersions) return
+    const missing = (await store.machineVersions()).filter((v) => hasProvider(v.provider) && !registryFor(v.provider).has(v))
+    if (missing.length) {
+      const names = missing.map((v) => `${v.provider}: ${v.machine}@${v.version}`).join(", ")
+      throw paystateError("MACHINE_VERSION_MISSING", `Stored payments still use machine versions this engine does not register (${names}). Keep them in the \`machines\` option until those payments finish; see docs/versioning.md.`, { missing })
+    }
+  }
+
+  const ready = checked.then(async () => {
     if (options.recoverOnStart ?? true) await recover().catch((e) => onError(e, "start-up recovery"))
     const interval = options.backgroundIntervalMs ?? 1000
     if (interval > 0 && !closed) {

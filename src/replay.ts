@@ -15,8 +15,8 @@ export const replaySnapshots = (entries: readonly JournalEntry[], adapter: Provi
   const out: PersistedSnapshot[] = []
   let current: PersistedSnapshot | undefined
   for (const entry of entries) {
-    const event = entry.event as unknown as { type: string; input?: PaymentInput }
-    if (event.type === "CREATE") current = startStep(machines, event.input as PaymentInput).snapshot
+    const event = entry.event as unknown as { type: string; input?: PaymentInput; machine?: string; version?: string }
+    if (event.type === "CREATE") current = startStep(machines, event.input as PaymentInput, event.machine ? { machine: event.machine, version: event.version } : undefined).snapshot
     else if (current) current = applyStep(machines, current, event as unknown as PaymentEvent).snapshot
     else throw new Error(`Journal of ${entry.paymentId} does not start with CREATE.`)
     out.push(current)
@@ -42,4 +42,69 @@ export const replayInto = async (from: Store, to: Store, providers: Readonly<Rec
     }
   }
   return byPayment.size
+}
+
+/** A payment whose journal, replayed through the registered machines, does not rebuild its stored snapshot. */
+export interface ReplayDivergence {
+  readonly paymentId: string
+  readonly provider: string
+  /** Where the two first differ (a JSON path), or why the replay failed. */
+  readonly at: string
+  readonly stored?: unknown
+  readonly replayed?: unknown
+}
+
+// Stores may reorder object keys (PostgreSQL jsonb does): compare with keys sorted.
+const canonical = (v: unknown): string =>
+  v && typeof v === "object"
+    ? Array.isArray(v)
+      ? `[${v.map(canonical).join(",")}]`
+      : `{${Object.keys(v as object).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(",")}}`
+    : JSON.stringify(v) ?? "undefined"
+
+const firstDifference = (a: unknown, b: unknown, path = "$"): { at: string; stored: unknown; replayed: unknown } | undefined => {
+  if (canonical(a) === canonical(b)) return undefined
+  if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a) === !Array.isArray(b)) {
+    const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)])
+    for (const k of keys) {
+      const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], Array.isArray(a) ? `${path}[${k}]` : `${path}.${k}`)
+      if (d) return d
+    }
+  }
+  return { at: path, stored: a, replayed: b }
+}
+
+/**
+ * Replays every stored journal through the registered machines and reports each payment whose
+ * rebuilt snapshot (payment and refund machines alike) differs from the stored one. A host runs it
+ * (`paystate replay --check`) before deploying a machine change: a divergence means the change would
+ * alter what stored payments do. Both sides are compared masked (`journal` redaction), as the journal
+ * keeps them.
+ */
+export const checkReplay = async (
+  store: Store,
+  registries: (provider: string) => { readonly machine: ProviderAdapter["machine"]; readonly registry?: MachineRegistry; readonly redact?: (value: unknown) => unknown } | undefined,
+): Promise<{ readonly payments: number; readonly divergences: readonly ReplayDivergence[] }> => {
+  const all = await store.allJournal()
+  const byPayment = new Map<string, JournalEntry[]>()
+  for (const e of all) byPayment.set(e.paymentId, [...(byPayment.get(e.paymentId) ?? []), e])
+  const divergences: ReplayDivergence[] = []
+  for (const [paymentId, entries] of byPayment) {
+    const row = await store.load(paymentId)
+    if (!row) continue
+    const machines = registries(row.provider)
+    if (!machines) {
+      divergences.push({ paymentId, provider: row.provider, at: `no machine is registered for provider ${row.provider}` })
+      continue
+    }
+    const mask = machines.redact ?? ((v: unknown) => v)
+    try {
+      const rebuilt = replaySnapshots([...entries].sort((x, y) => x.version - y.version), machines).at(-1)
+      const d = firstDifference(mask(row.snapshot), mask(rebuilt))
+      if (d) divergences.push({ paymentId, provider: row.provider, ...d })
+    } catch (e) {
+      divergences.push({ paymentId, provider: row.provider, at: `replay failed: ${e instanceof Error ? e.message : String(e)}` })
+    }
+  }
+  return { payments: byPayment.size, divergences }
 }

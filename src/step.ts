@@ -5,7 +5,7 @@
 import { initialTransition, transition, type AnyStateMachine } from "xstate"
 import type { EffectRequest, Json, MachineAction, PaymentEvent, PaymentInput, PaymentMachine, RefundChanged, Refusal, TimerRequest } from "../machines/lifecycle/index.js"
 import { refundStatusOf, type RefundContext } from "../machines/lifecycle/refund.js"
-import { registryOf, versionOf, type MachineRegistry } from "./registry.js"
+import { registryOf, versionOf, type MachineRef, type MachineRegistry } from "./registry.js"
 import type { Redactor } from "./redact.js"
 import type { Commit, PersistedSnapshot, StoredPayment } from "./store.js"
 import { statePath, statusOf } from "./view.js"
@@ -154,10 +154,12 @@ const run = (
 }
 
 /** The first step of a new payment, on the registry's current payment machine. */
-export const startStep = (machines: PaymentMachine | MachineRegistry, input: PaymentInput): StepResult => {
+export const startStep = (machines: PaymentMachine | MachineRegistry, input: PaymentInput, ref?: Partial<MachineRef>): StepResult => {
   const registry = registryOf(machines)
-  const [next, actions] = initialTransition(registry.current, input)
-  const r = run(registry, registry.current, { snapshot: next, actions }, [], {}, { type: "xstate.init" })
+  // Replay starts a payment on the version its CREATE names; a new payment on the current one.
+  const machine = registry.payment(ref)
+  const [next, actions] = initialTransition(machine, input)
+  const r = run(registry, machine, { snapshot: next, actions }, [], {}, { type: "xstate.init" })
   return { ...r, enabled: true, changed: true }
 }
 

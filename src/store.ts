@@ -141,6 +141,11 @@ export interface Store {
   /** Every journal entry of every payment, in commit order (for replay and export). */
   allJournal(): Promise<readonly JournalEntry[]>
   /**
+   * Every machine version stored snapshots name (payment machines and the refund machines in flight),
+   * by provider, so the engine can refuse to start without one of them. A scan: run at start-up only.
+   */
+  machineVersions?(): Promise<readonly { readonly provider: string; readonly machine: string; readonly version: string }[]>
+  /**
    * Claims pending outbox entries that are available now, pushing their `availableAt` to now + leaseMs
    * and counting an attempt, so that another runner (or process) does not take them meanwhile.
    * Returns the rows as claimed (attempts already counted). A new entry starts at attempt 1: its writer

@@ -155,6 +155,17 @@ export const memoryStore = (options: MemoryStoreOptions = {}): ScalableStore => 
       return mine.slice(from, page.limit === undefined ? undefined : from + page.limit)
     },
     allJournal: async () => [...journal],
+    machineVersions: async () => {
+      const seen = new Map<string, { provider: string; machine: string; version: string }>()
+      const note = (provider: string, s: { machine?: string; version?: string } | undefined) => {
+        if (s?.machine) seen.set(`${provider}\u0000${s.machine}\u0000${s.version ?? "1"}`, { provider, machine: s.machine, version: s.version ?? "1" })
+      }
+      for (const p of payments.values()) {
+        note(p.provider, p.snapshot)
+        for (const c of Object.values(p.snapshot.children ?? {})) note(p.provider, c)
+      }
+      return [...seen.values()]
+    },
     claimOutbox: async (now, leaseMs, limit, ids) => {
       const t = Date.parse(now)
       const claimed: OutboxRow[] = []

@@ -7,6 +7,7 @@
  * the app masks them, and any provider call it were asked for fails as "provider unavailable" (the
  * engine keeps the effect for the app to run; nothing is failed).
  */
+import type { AnyStateMachine } from "xstate"
 import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { Effect } from "effect"
@@ -24,6 +25,15 @@ export interface CliConfigModule {
 
 const isAdapter = (a: unknown): a is ProviderAdapter =>
   !!a && typeof a === "object" && typeof (a as ProviderAdapter).execute === "function" && typeof (a as ProviderAdapter).reconcile === "function" && !!(a as ProviderAdapter).machine
+
+/** Older payment machine versions a `--config` module exports as `machines` (by provider), as the app passes them to createEngine. */
+export const loadConfigMachines = async (path: string): Promise<Record<string, readonly AnyStateMachine[]>> => {
+  const mod = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>
+  let exported: unknown = mod.default ?? mod
+  if (typeof exported === "function") exported = await (exported as () => unknown)()
+  const machines = (exported as { machines?: unknown } | undefined)?.machines ?? mod.machines
+  return machines && typeof machines === "object" ? (machines as Record<string, readonly AnyStateMachine[]>) : {}
+}
 
 /** Loads the providers a `--config` module exports. */
 export const loadConfig = async (path: string): Promise<Record<string, ProviderAdapter>> => {

@@ -63,3 +63,6 @@ export const DIAGRAM_FLAGS: FlagSpecs = {
   format: { type: "string", choices: ["mermaid", "json"], describe: "Mermaid state diagram (default) or the machine config in JSON (loads in Stately's editor)" },
   list: { type: "boolean", describe: "list every payment and refund machine with its version" },
 }
+
+/** `paystate replay --check`. */
+export const REPLAY_FLAGS: FlagSpecs = { ...READ_FLAGS, check: { type: "boolean", describe: "replay every stored journal through the registered machines; exit 1 on a divergence" } }

@@ -3,7 +3,7 @@
 // Only the argument parser and the flag tables load up front: a usage error is answered at once, and
 // each command loads what it needs (stores, providers, sandboxes) once its flags are known to be valid.
 import { CliError, flagHelp, parseCommand, type FlagSpecs } from "./args.js"
-import { DEMO_FLAGS, DIAGRAM_FLAGS, LIST_FLAGS, PROVIDER_NAMES, READ_FLAGS, REVIEW_FLAGS } from "./flags.js"
+import { DEMO_FLAGS, DIAGRAM_FLAGS, LIST_FLAGS, PROVIDER_NAMES, READ_FLAGS, REPLAY_FLAGS, REVIEW_FLAGS } from "./flags.js"
 
 const providerNames: readonly string[] = PROVIDER_NAMES
 
@@ -17,6 +17,7 @@ const USAGE = `paystate — payment lifecycles as durable state machines
   paystate review list [--json] [store flags]
   paystate review retry <item-id> [--by NAME] [--note TEXT] [store flags] [--config FILE]
   paystate review resolve <item-id> --outcome succeeded|failed --note TEXT [--by NAME] [store flags] [--config FILE]
+  paystate replay --check [store flags] [--config app.js] [--json]
   paystate diagram <machine> [--format mermaid|json]   (paystate diagram --list names them)
 
 Store flags: --store pglite|postgres, --data-dir DIR (PGlite, default .paystate/demo), --url URL and
@@ -88,6 +89,12 @@ const main = async (argv: readonly string[]): Promise<number> => {
       const { reviewCommand } = await import("./review.js")
       return reviewCommand(sub as "list" | "retry" | "resolve", a)
     }
+    case "replay": {
+      const a = parseCommand("replay", rest, REPLAY_FLAGS, 0)
+      if (a.help || !a.bools.check) return help(commandHelp("paystate replay --check", REPLAY_FLAGS))
+      const { replayCommand } = await import("./read.js")
+      return replayCommand(a)
+    }
     case "diagram": {
       const a = parseCommand("diagram", rest, DIAGRAM_FLAGS, 1)
       if (a.help) return help(commandHelp("paystate diagram <machine> | --list", DIAGRAM_FLAGS))
@@ -105,7 +112,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
       return 0
     }
     default:
-      throw new CliError(`Unknown command "${command}". Commands: demo, sandbox, list, status, history, review, diagram.\n\n${USAGE}`)
+      throw new CliError(`Unknown command "${command}". Commands: demo, sandbox, list, status, history, review, replay, diagram.\n\n${USAGE}`)
   }
 }
 

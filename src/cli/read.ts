@@ -105,3 +105,22 @@ export const historyCommand = (id: string, a: Parsed): Promise<number> =>
     for (const l of lines) for (const t of historyText(l, v.currency)) console.log(t)
     return 0
   })
+
+/** `paystate replay --check`: replays every stored journal through the registered machines and reports divergences. */
+export const replayCommand = (a: Parsed): Promise<number> =>
+  withEngine(a, async (engine, providers) => {
+    const [{ checkReplay }, { createRegistry }, { redactor }, { loadConfigMachines }] = await Promise.all([import("../replay.js"), import("../registry.js"), import("../redact.js"), import("./config.js")])
+    const older = a.flags.config ? await loadConfigMachines(a.flags.config) : {}
+    const result = await checkReplay(engine.store, (provider) => {
+      const adapter = providers.providers[provider]
+      if (!adapter) return undefined
+      const r = redactor(adapter.sensitive)
+      return { machine: adapter.machine, registry: createRegistry(adapter.machine, older[provider] ?? []), redact: (v) => r.redact(v as never, "journal") }
+    })
+    if (a.bools.json) print(result)
+    else {
+      for (const d of result.divergences) console.log(`✗ ${d.paymentId} (${d.provider}) diverges at ${d.at}`)
+      console.log(`${result.payments} payment${result.payments === 1 ? "" : "s"} replayed, ${result.divergences.length} diverge${result.divergences.length === 1 ? "s" : ""}.`)
+    }
+    return result.divergences.length ? 1 : 0
+  })

@@ -124,7 +124,7 @@ describe("paystate diagram and sandbox", { timeout: 180_000 }, () => {
     expect(JSON.parse(cli(["diagram", "onekey", "--format", "json"]).stdout)).toMatchObject({ id: "onekey" })
     const nope = cli(["diagram", "nope"])
     expect(nope.status).toBe(2)
-    expect(nope.stderr).toContain("lifecycle, komoju, craftgate, onekey")
+    expect(nope.stderr).toContain("lifecycle, lifecycleRefund, komoju, komojuRefund, komojuRefundRequest, craftgate, craftgateRefund, onekey, onekeyRefund")
   })
 
   it("sandbox prints its address once it listens, and stops on SIGTERM", async () => {

@@ -384,6 +384,17 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
     list,
     journal: (paymentId, page) => journalPage(paymentId, page),
     allJournal: async () => (await db.query("select payment_id, version, at, event, status, snapshot from paystate_journal order by seq")).rows.map(toJournal),
+    machineVersions: async () =>
+      (
+        await db.query(
+          `select distinct provider, machine, version from (
+             select provider, snapshot->>'machine' as machine, coalesce(snapshot->>'version', '1') as version from paystate_payments
+             union all
+             select p.provider, c.value->>'machine', coalesce(c.value->>'version', '1')
+               from paystate_payments p, jsonb_each(case when jsonb_typeof(p.snapshot->'children') = 'object' then p.snapshot->'children' else '{}'::jsonb end) c
+           ) v where machine is not null`,
+        )
+      ).rows.map((r: any) => ({ provider: String(r.provider), machine: String(r.machine), version: String(r.version) })),
     claimOutbox: async (now, leaseMs, limit, ids) => {
       const lease = new Date(Date.parse(now) + leaseMs).toISOString()
       const r = await db.query(
