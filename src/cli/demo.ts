@@ -18,6 +18,8 @@ export interface DemoOptions {
   readonly store?: string
   readonly dataDir?: string
   readonly only?: readonly string[]
+  /** Start the Stately inspector bridge on this port and keep running until interrupted. */
+  readonly inspectPort?: number
   /** Where the timeline goes (default: stdout). */
   readonly print?: (line: string) => void
 }
@@ -35,13 +37,18 @@ export const runDemo = async (options: DemoOptions): Promise<number> => {
   const sandboxes: RunningSandbox[] = []
   const adapters: Record<string, ProviderAdapter> = {}
   const shown = new Set<string>()
+  const inspector = options.inspectPort !== undefined ? await (await import("./inspect-server.js")).startDemoInspector(options.inspectPort) : undefined
   try {
+    if (inspector) {
+      print(`Stately inspector: open ${inspector.url} in a browser (it embeds stately.ai/inspect). Each payment is an actor, each refund its child.`)
+      print("The bridge keeps the latest 200 events for a browser that connects later; press Ctrl+C to stop.")
+    }
     for (const p of providers) {
       const sandbox = await p.startSandbox({ "webhook-url": `${receiver.url}/webhooks/${p.name}` })
       sandboxes.push(sandbox)
       adapters[p.name] = p.adapterFor(sandbox, clock)
     }
-    engine = createEngine({ store, providers: adapters, clock, backgroundIntervalMs: 0, onError: (e, where) => print(`      ! ${where}: ${e instanceof Error ? e.message : String(e)}`) })
+    engine = createEngine({ store, providers: adapters, clock, backgroundIntervalMs: 0, ...(inspector ? { inspect: inspector.inspect } : {}), onError: (e, where) => print(`      ! ${where}: ${e instanceof Error ? e.message : String(e)}`) })
     await engine.ready
     print(`paystate demo — ${store.name} store${choice.kind === "pglite" ? ` in ${choice.dataDir}` : ""}, sandboxes on 127.0.0.1`)
     if (providers.length === 0) print("(no providers are installed yet)")
@@ -74,8 +81,16 @@ export const runDemo = async (options: DemoOptions): Promise<number> => {
       for (const id of shown) print(`  ${id}`)
       print(`List them with \`paystate list${flags}\`; inspect one with \`paystate status <id>${flags}\` or \`paystate history <id>${flags}\`.`)
     }
+    if (inspector) {
+      print(`\nStill serving the inspector on ${inspector.url}; Ctrl+C stops it.`)
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve)
+        process.once("SIGTERM", resolve)
+      })
+    }
     return 0
   } finally {
+    inspector?.stop()
     await engine?.close()
     if (!engine) await store.close()
     for (const s of sandboxes) await s.close()

@@ -56,6 +56,8 @@ export const DEMO_FLAGS: FlagSpecs = {
   store: { type: "string", choices: ["pglite", "memory"], describe: "where the demo keeps its payments (default pglite)" },
   "data-dir": { type: "string", value: "DIR", describe: "PGlite data directory (default .paystate/demo)" },
   only: { type: "string", value: PROVIDER_NAMES.join(","), describe: "run only these providers' journeys" },
+  inspect: { type: "boolean", describe: "start the Stately inspector bridge and keep running until Ctrl+C" },
+  "inspect-port": { type: "string", value: "PORT", describe: "the inspector bridge's port (default 8080)" },
 }
 
 /** Flags of `diagram`. */

@@ -2,7 +2,7 @@
 /** The `paystate` command: demo, sandbox, list, status, history, review, diagram. */
 // Only the argument parser and the flag tables load up front: a usage error is answered at once, and
 // each command loads what it needs (stores, providers, sandboxes) once its flags are known to be valid.
-import { CliError, flagHelp, parseCommand, type FlagSpecs } from "./args.js"
+import { CliError, flagHelp, intFlag, parseCommand, type FlagSpecs } from "./args.js"
 import { DEMO_FLAGS, DIAGRAM_FLAGS, LIST_FLAGS, PROVIDER_NAMES, READ_FLAGS, REPLAY_FLAGS, REVIEW_FLAGS } from "./flags.js"
 
 const providerNames: readonly string[] = PROVIDER_NAMES
@@ -40,7 +40,9 @@ const main = async (argv: readonly string[]): Promise<number> => {
       const unknown = only?.filter((n) => !providerNames.includes(n)) ?? []
       if (unknown.length) throw new CliError(`--only ${unknown.join(",")}: no such provider. Use any of: ${providerNames.join(", ")}.`)
       const { runDemo } = await import("./demo.js")
-      return runDemo({ store: a.flags.store, dataDir: a.flags["data-dir"], only })
+      const port = intFlag("inspect-port", a.flags["inspect-port"]) ?? 8080
+      if (port > 65535) throw new CliError(`--inspect-port ${port} is not a port (1–65535).`)
+      return runDemo({ store: a.flags.store, dataDir: a.flags["data-dir"], only, ...(a.bools.inspect || a.flags["inspect-port"] !== undefined ? { inspectPort: port } : {}) })
     }
     case "sandbox": {
       const name = rest[0]
