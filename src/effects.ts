@@ -7,6 +7,8 @@
  * - A lookup is not the operation: `reconcile` answers `answered`, `notPerformed` or `unknown`, and an
  *   error of the lookup is `unknown`. Only `notPerformed` lets the effect be sent again (same key,
  *   same bytes: the payload is stored and bodies are serialised canonically).
+ * - A refused credential (`PROVIDER_AUTH_FAILED`: 401/403, the provider never looked) is not definite
+ *   either: the effect stays in the outbox like an unknown outcome, and the caller sees that code.
  * - An unknown outcome keeps the effect in the outbox with a capped backoff (doubling up to
  *   `maxBackoffMs`) for a retry window in time (`retryWindowMs`); after the window the effect is parked
  *   and its refund flagged for review, its amount still reserved. Nothing is parked for a count.
@@ -178,11 +180,14 @@ export const createEffectRunner = (deps: EffectRunnerDeps) => {
       const reason = `The provider's answer to ${row.op} ${row.opId} is still unknown after ${Math.round((Date.parse(now()) - since) / 60_000)} minutes (${row.attempts} attempts; last: ${err.message}). Its amount stays reserved until a person retries or resolves it.`
       if (refund) await step(row.paymentId, { type: "REVIEW.FLAG", at: now(), refundId: refund.id, reason }, { command: false, persistent: true })
     }
+    // A refused credential is no answer either (the provider did not look at the request), but the
+    // caller must see its own code: retrying the call cannot help until the key is fixed.
+    const auth = err.code === "PROVIDER_AUTH_FAILED"
     throw paystateError(
-      "PROVIDER_UNAVAILABLE",
+      auth ? "PROVIDER_AUTH_FAILED" : "PROVIDER_UNAVAILABLE",
       `${err.message} The ${row.op} is recorded and ${park ? "now waits for a person (engine.review)" : "will be reconciled before anything is sent again"}.`,
       { paymentId: row.paymentId, opId: row.opId, willRetry: !park, provider: err.details },
-      true,
+      !auth,
     )
   }
 

@@ -77,7 +77,9 @@ export interface CreateCommon {
 }
 
 /** The fields of `payments.refund` and `payments.refundRequest` every provider takes. */
-export interface RefundCommon {
+// A type alias, not an interface: a typed provider's refund options (with required fields) must still
+// fit an index signature where schedules take any engine.
+export type RefundCommon = {
   readonly paymentId: string
   /** Minor units; omitted = everything left to refund. */
   readonly amount?: number

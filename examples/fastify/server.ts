@@ -13,6 +13,7 @@ import { fastifyWebhookPlugin } from "paystate/http"
 import { komoju } from "paystate/providers/komoju"
 import { startSandbox } from "paystate/sandbox"
 import { memoryStore } from "paystate/stores/memory"
+import type { KomojuPaymentDetailsOf } from "paystate/providers/komoju"
 
 const port = Number(process.env.PORT ?? 3000)
 // The same two secrets configure the sandbox and the adapter, as they would KOMOJU and the adapter.
@@ -36,7 +37,7 @@ await app.register(fastifyWebhookPlugin(engine), { prefix: "/webhooks" })
 interface PaymentBody {
   readonly amount: number
   readonly email: string
-  readonly store?: string
+  readonly store?: KomojuPaymentDetailsOf<"konbini">["store"]
 }
 
 // A konbini payment for an order: the customer pays at the store later, so it starts `authorized`.

@@ -14,6 +14,7 @@ import { honoWebhookHandler } from "paystate/http"
 import { komoju } from "paystate/providers/komoju"
 import { startSandbox } from "paystate/sandbox"
 import { memoryStore } from "paystate/stores/memory"
+import type { KomojuPaymentDetailsOf } from "paystate/providers/komoju"
 
 const port = Number(process.env.PORT ?? 3000)
 // The same two secrets configure the sandbox and the adapter, as they would KOMOJU and the adapter.
@@ -36,7 +37,7 @@ app.post("/webhooks/:provider", honoWebhookHandler(engine))
 
 // A konbini payment for an order: the customer pays at the store later, so it starts `authorized`.
 app.post("/orders/:orderId/payment", async (c) => {
-  const body = await c.req.json<{ amount: number; email: string; store?: string }>()
+  const body = await c.req.json<{ amount: number; email: string; store?: KomojuPaymentDetailsOf<"konbini">["store"] }>()
   const orderId = c.req.param("orderId")
   const payment = await engine.payments.create({
     provider: "komoju",

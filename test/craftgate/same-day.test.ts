@@ -39,6 +39,6 @@ describe("Craftgate business day", () => {
     expect(() => checkDayRule({ cutoff: "24:00" })).toThrow(/HH:MM/)
     expect(() => checkDayRule({ cutoff: "7:00" })).toThrow(/HH:MM/)
     expect(checkDayRule()).toEqual({ timeZone: "Europe/Istanbul", cutoff: "00:00" })
-    expect(() => craftgate({ baseUrl: "http://127.0.0.1:1", apiKey: "k", secretKey: "s", dayCutoff: "noon" })).toThrow(expect.objectContaining({ code: "INVALID_INPUT" }))
+    expect(() => craftgate({ baseUrl: "http://127.0.0.1:1", apiKey: "k", secretKey: "s", dayCutoff: "noon" })).toThrow(expect.objectContaining({ code: "CONFIGURATION_INVALID" }))
   })
 })

@@ -8,18 +8,8 @@ import { spawnSync } from "node:child_process"
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
+import { blocks } from "../package/markdown.js"
 import { freePort, ROOT, startChild } from "./app.js"
-
-/** The fenced blocks of a Markdown page whose info string carries `key=value`. */
-export const blocks = (markdown: string, key: "file" | "output"): Map<string, string> => {
-  const out = new Map<string, string>()
-  const re = /^```(\w+)([^\n]*)\n([\s\S]*?)^```$/gm
-  for (const m of markdown.matchAll(re)) {
-    const attr = new RegExp(`\\b${key}=(\\S+)`).exec(m[2]!)
-    if (attr) out.set(attr[1]!, m[3]!)
-  }
-  return out
-}
 
 const page = readFileSync(join(ROOT, "docs/getting-started.md"), "utf8")
 const files = blocks(page, "file")

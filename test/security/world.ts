@@ -87,10 +87,10 @@ export const untyped = (e: unknown): string | undefined => {
 }
 
 /** Codes that come after a command was accepted and stored (docs/errors.md "written?"). */
-export const WRITES_AFTER_ACCEPT: ReadonlySet<string> = new Set(["PROVIDER_REJECTED", "PROVIDER_UNAVAILABLE"])
+export const WRITES_AFTER_ACCEPT: ReadonlySet<string> = new Set(["PROVIDER_REJECTED", "PROVIDER_UNAVAILABLE", "PROVIDER_AUTH_FAILED"])
 
-export const KOMOJU_CARD = { type: "credit_card", number: "4111111111111111", month: "01", year: "2030", verification_value: "123", name: "Taro Yamada", email: "taro@example.com" }
-export const KOMOJU_KONBINI = { type: "konbini", store: "lawson", email: "taro@example.com", phone: "09011112222" }
+export const KOMOJU_CARD = { type: "credit_card", number: "4111111111111111", month: "01", year: "2030", verification_value: "123", name: "Taro Yamada", email: "taro@example.com" } as const
+export const KOMOJU_KONBINI = { type: "konbini", store: "lawson", email: "taro@example.com", phone: "09011112222" } as const
 export const KOMOJU_BANK = { customer_name: "John Doe", bank_code: "1234", bank_name: "KOMOJU BANK", branch_number: "123", branch_name: "KOMOJU BRANCH", account_type: "normal", account_number: "1234567", include_payment_method_fee: false }
 export const CRAFTGATE_CARD = { cardHolderName: "Haluk Demir", cardNumber: "5258640000000001", expireYear: "2044", expireMonth: "07", cvc: "000" }
 export const CRAFTGATE_ITEMS = [
@@ -98,7 +98,7 @@ export const CRAFTGATE_ITEMS = [
   { name: "Pen", price: 2000, externalId: "p1" },
 ]
 export const ONEKEY_PAYER = { document: "ROMC850101HDFXXX01", email: "carlos@example.com", first_name: "Carlos", last_name: "Ramirez" }
-export const ONEKEY_BANK = { beneficiary: "Carlos Ramirez", bank_code: 1, branch: "9283", account_number: "18293435", account_type: "SAVING" }
+export const ONEKEY_BANK = { beneficiary: "Carlos Ramirez", bank_code: 1, branch: "9283", account_number: "18293435", account_type: "SAVING" } as const
 
 /** Valid create commands, one per provider (and a second shape for KOMOJU). */
 export const CREATES = {

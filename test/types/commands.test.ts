@@ -30,6 +30,7 @@ describe("typed commands", () => {
 })
 
 import { craftgate } from "../../adapters/providers/craftgate/index.js"
+import { komoju } from "../../adapters/providers/komoju/index.js"
 import { onekey } from "../../adapters/providers/onekey/index.js"
 
 /** Compile-time only: never called, so no provider is reached. */
@@ -50,4 +51,43 @@ export const typedProviderCalls = async () => {
   // @ts-expect-error: OneKey takes `payment_method`, not `paymentMethod`
   await e.payments.create({ provider: "onekey", amount: 1000, currency: "MXN", country: "MX", paymentMethod: "OX", payer: { email: "a@b.mx", first_name: "A", last_name: "B" } })
   await e.payments.refund({ paymentId: "pay_x", amount: 100, paymentTransactionId: "123" })
+}
+
+/** KOMOJU's own fields, per payment method: compile-time only, never called. */
+export const typedKomojuCalls = async () => {
+  const e = createEngine({ store: memoryStore(), providers: { komoju: komoju({ baseUrl: "http://127.0.0.1:1/api/v1", secretKey: "sk", webhookSecret: "wh" }) } })
+  const card = { type: "credit_card", number: "4111111111111111", month: "12", year: "2030", verification_value: "123", name: "TARO YAMADA" } as const
+  await e.payments.create({ provider: "komoju", amount: 1000, currency: "JPY", payment_details: card, capture: false, tax: "auto" })
+  await e.payments.create({ provider: "komoju", amount: 1000, currency: "JPY", payment_details: { type: "konbini", store: "lawson", email: "a@b.jp" } })
+  await e.payments.create({ provider: "komoju", amount: 1000, currency: "JPY", payment_details: { type: "bank_transfer", email: "a@b.jp", family_name: "Yamada", given_name: "Taro" } })
+  await e.payments.create({ provider: "komoju", amount: 1000, currency: "JPY", payment_details: { type: "pay_easy", email: "a@b.jp", family_name: "Yamada", given_name: "Taro", expiry_days: 5 } })
+  await e.payments.create({ provider: "komoju", amount: 1000, currency: "JPY", payment_details: { type: "web_money", prepaid_number: "1234567890123456" } })
+  await e.payments.create({ provider: "komoju", amount: 1000, currency: "JPY", customer: "cus_1" })
+  // @ts-expect-error: KOMOJU takes `payment_details`, not `paymentDetails`
+  await e.payments.create({ provider: "komoju", amount: 1000, currency: "JPY", paymentDetails: card })
+  // @ts-expect-error: a misspelt card field (`verification_value`)
+  await e.payments.create({ provider: "komoju", amount: 1000, currency: "JPY", payment_details: { type: "credit_card", number: "4111111111111111", month: "12", year: "2030", cvv: "123" } })
+  // @ts-expect-error: a konbini payment names its store
+  await e.payments.create({ provider: "komoju", amount: 1000, currency: "JPY", payment_details: { type: "konbini", email: "a@b.jp" } })
+  // @ts-expect-error: no such konbini chain
+  await e.payments.create({ provider: "komoju", amount: 1000, currency: "JPY", payment_details: { type: "konbini", store: "7-eleven", email: "a@b.jp" } })
+  // @ts-expect-error: no such payment method
+  await e.payments.create({ provider: "komoju", amount: 1000, currency: "JPY", payment_details: { type: "paypal", email: "a@b.jp" } })
+  // @ts-expect-error: a bank transfer's fields belong to bank_transfer, not to a card
+  await e.payments.create({ provider: "komoju", amount: 1000, currency: "JPY", payment_details: { ...card, family_name: "Yamada" } })
+  // @ts-expect-error: exactly one of payment_details or customer
+  await e.payments.create({ provider: "komoju", amount: 1000, currency: "JPY", payment_details: card, customer: "cus_1" })
+  // @ts-expect-error: exactly one of payment_details or customer
+  await e.payments.create({ provider: "komoju", amount: 1000, currency: "JPY" })
+  // @ts-expect-error: locale is en, ja or ko
+  await e.payments.create({ provider: "komoju", amount: 1000, currency: "JPY", payment_details: card, locale: "fr" })
+  await e.payments.refund({ paymentId: "pay_x", amount: 100, name: "Taro", email: "a@b.jp" })
+  // @ts-expect-error: a misspelt refund option (`email`)
+  await e.payments.refund({ paymentId: "pay_x", amount: 100, e_mail: "a@b.jp" })
+  const account = { customer_name: "ﾀﾛｳ", bank_code: "0001", bank_name: "Mizuho", branch_number: "001", branch_name: "Tokyo", account_type: "normal", account_number: "1234567", include_payment_method_fee: false } as const
+  await e.payments.refundRequest({ paymentId: "pay_x", amount: 100, ...account })
+  // @ts-expect-error: a refund request names the bank account in full (no branch_number)
+  await e.payments.refundRequest({ paymentId: "pay_x", amount: 100, customer_name: "ﾀﾛｳ", bank_code: "0001", bank_name: "Mizuho", branch_name: "Tokyo", account_type: "normal", account_number: "1", include_payment_method_fee: false })
+  // @ts-expect-error: account_type is normal or checking
+  await e.payments.refundRequest({ paymentId: "pay_x", amount: 100, ...account, account_type: "savings" })
 }

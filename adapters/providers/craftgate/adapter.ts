@@ -18,6 +18,7 @@ import type { Clock } from "../../../src/clock.js"
 import { isPaystateError, paystateError, type PaystateError } from "../../../src/errors.js"
 import { toMajorNumber, toMinor } from "../../../src/money.js"
 import { answered, cannotTell, notPerformed, type CreateFieldsOf, type OutboxEffect, type OutcomeEvents, type ProviderAdapter, type Reconciliation } from "../../../src/provider.js"
+import { checkOptions, checkSecret, checkUrl, type Secret } from "../config.js"
 import { make, type CraftgateConfig } from "./client.js"
 import { craftgateCreateSchema, craftgateRefundSchema, type StoredCardRequest } from "./inputs.js"
 import { asTransactionRefund, cancelReport, paymentRefundReports, paymentState, refundReports, splits, transactionReports } from "./reports.js"
@@ -27,8 +28,8 @@ import type { CardPayment, CraftgateCard, CreateCardPaymentBody, PaymentRefund, 
 
 /** Adapter configuration. */
 export interface CraftgateAdapterConfig extends CraftgateConfig, DayRule {
-  /** The merchant hook key that signs webhooks; without it every webhook is refused. */
-  readonly webhookKey?: string
+  /** The merchant hook key that signs webhooks (a string or effect's `Redacted`); without it every webhook is refused. */
+  readonly webhookKey?: Secret
   /** The header the webhook signature arrives in. Default `x-cg-signature-v1`. */
   readonly webhookSignatureHeader?: string
   /** Seconds a webhook's `eventTimestamp` may be from now, either way. Default 300 (5 minutes). */
@@ -72,16 +73,28 @@ export interface CraftgateInputs {
   readonly refundRequest: never
 }
 
-/** Builds the Craftgate adapter. Throws INVALID_INPUT for a bad time zone or day cut-off. */
-export const craftgate = (config: CraftgateAdapterConfig): ProviderAdapter<CraftgateInputs> => {
+/**
+ * Builds the Craftgate adapter. Throws CONFIGURATION_INVALID at once for a missing or empty `apiKey` /
+ * `secretKey` (or an empty `webhookKey`), a `baseUrl` that is no http(s) URL, a bad time zone or day
+ * cut-off, or a negative webhook tolerance: before any engine could store a payment it cannot send.
+ */
+export const craftgate = (options: CraftgateAdapterConfig): ProviderAdapter<CraftgateInputs> => {
+  checkOptions("craftgate", options)
+  const config: CraftgateAdapterConfig = {
+    ...options,
+    baseUrl: checkUrl("craftgate", "baseUrl", options.baseUrl),
+    apiKey: checkSecret("craftgate", "apiKey", options.apiKey),
+    secretKey: checkSecret("craftgate", "secretKey", options.secretKey),
+    webhookKey: checkSecret("craftgate", "webhookKey", options.webhookKey, false),
+  }
   let machine: ReturnType<typeof createCraftgateMachine>
   try {
     machine = createCraftgateMachine({ timeZone: config.timeZone, cutoff: config.dayCutoff ?? config.cutoff, refundPollDelaysMs: config.refundPollDelaysMs })
   } catch (e) {
-    throw paystateError("INVALID_INPUT", `craftgate(config): ${(e as Error).message}`)
+    throw paystateError("CONFIGURATION_INVALID", `craftgate(config): ${(e as Error).message}`, { provider: "craftgate", field: /time zone/i.test((e as Error).message) ? "timeZone" : "dayCutoff", reason: "invalid" })
   }
   if (config.webhookToleranceSeconds !== undefined && !(Number.isFinite(config.webhookToleranceSeconds) && config.webhookToleranceSeconds >= 0)) {
-    throw paystateError("INVALID_INPUT", "craftgate(config): webhookToleranceSeconds is a number of seconds, 0 or more.")
+    throw paystateError("CONFIGURATION_INVALID", "craftgate(config): webhookToleranceSeconds is a number of seconds, 0 or more.", { provider: "craftgate", field: "webhookToleranceSeconds", reason: "invalid" })
   }
   const client = make(config)
 
@@ -106,7 +119,8 @@ export const craftgate = (config: CraftgateAdapterConfig): ProviderAdapter<Craft
     <A>(e: Effect.Effect<A, PaystateError>): Effect.Effect<A, PaystateError> =>
       e.pipe(
         Effect.mapError((err) =>
-          err.code === "PROVIDER_UNAVAILABLE"
+          // A credential refusal keeps its code: the host must learn that its key is wrong.
+          err.code === "PROVIDER_UNAVAILABLE" || err.code === "PROVIDER_AUTH_FAILED"
             ? err
             : paystateError("PROVIDER_UNAVAILABLE", `Craftgate's lookup of ${what} failed (${err.message}); this says nothing about the operation, which is asked about again later.`, { lookup: what, cause: err.details }, true),
         ),

@@ -13,6 +13,7 @@
 import { Context, Effect, Layer } from "effect"
 import type { z } from "zod"
 import { paystateError, type PaystateError } from "../../../src/errors.js"
+import { reveal, type Secret } from "../config.js"
 import { callHttp, canonicalJson, type HttpReply } from "../http.js"
 import { rejection, unreadable } from "./errors.js"
 import { craftgateHeaders } from "./signing.js"
@@ -41,8 +42,10 @@ import {
 export interface CraftgateConfig {
   /** API root: `https://api.craftgate.io`, `https://sandbox-api.craftgate.io`, or a local sandbox URL. */
   readonly baseUrl: string
-  readonly apiKey: string
-  readonly secretKey: string
+  /** The merchant API key (`x-api-key`); a string or effect's `Redacted`, as `secretKey`. */
+  readonly apiKey: Secret
+  /** The merchant secret key that signs every request. */
+  readonly secretKey: Secret
   /** Per-attempt timeout (ms). Default 30 000 (card payments wait on the bank). */
   readonly timeoutMs?: number
   /** Extra attempts for GETs on timeouts and 5xx. Default 2. POSTs get none. */
@@ -115,6 +118,7 @@ const MAX_PAGES = 100
 export const make = (config: CraftgateConfig): CraftgateClientShape => {
   const base = config.baseUrl.replace(/\/+$/, "")
   const size = config.pageSize ?? 100
+  const credentials = { apiKey: reveal(config.apiKey), secretKey: reveal(config.secretKey) }
   const call = (method: "GET" | "POST", path: string, body?: object) => {
     const url = base + path
     // Serialised once, canonically (sorted keys): the same bytes are signed and sent, and a body
@@ -123,7 +127,7 @@ export const make = (config: CraftgateConfig): CraftgateClientShape => {
     return callHttp({
       method,
       url,
-      headers: craftgateHeaders(url, text, config),
+      headers: craftgateHeaders(url, text, credentials),
       ...(body === undefined ? {} : { body: text }),
       timeoutMs: config.timeoutMs ?? 30_000,
       retries: method === "GET" ? (config.retries ?? 2) : 0,

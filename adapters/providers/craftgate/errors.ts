@@ -1,6 +1,6 @@
 /**
  * Craftgate's answers that are not `{data}`, as PaystateErrors. A 4xx is a definite refusal
- * (PROVIDER_REJECTED, never retried); a 5xx or a body that cannot be read leaves the outcome unknown
+ * (PROVIDER_REJECTED, never retried), except a 401/403 (PROVIDER_AUTH_FAILED: not performed); a 5xx or a body that cannot be read leaves the outcome unknown
  * (PROVIDER_UNAVAILABLE, reconciled before anything is sent again).
  */
 import { paystateError, type PaystateError } from "../../../src/errors.js"
@@ -36,6 +36,11 @@ export const rejection = (reply: HttpReply, what: string): PaystateError => {
   const code = e.success ? e.data.errors.errorCode : String(reply.status)
   const description = e.success ? (e.data.errors.errorDescription ?? null) : reply.text.slice(0, 500) || null
   const details: CraftgateErrorDetails = { status: reply.status, code, description, group: e.success ? (e.data.errors.errorGroup ?? null) : null, reason: craftgateErrorReason(reply.status, code) }
+  // 401/403: Craftgate refused the credentials without looking at the request, so nothing was
+  // performed; it must not be recorded as failed, and the host must learn that a key is wrong.
+  if (details.reason === "authentication") {
+    return paystateError("PROVIDER_AUTH_FAILED", `Craftgate refused paystate's credentials for ${what}: ${code}${description ? ` ${description}` : ""} (HTTP ${reply.status}). Check apiKey and secretKey given to craftgate(); nothing was performed, and the operation is retried once they are right.`, { provider: "craftgate", ...details })
+  }
   return paystateError("PROVIDER_REJECTED", `Craftgate refused ${what}: ${code}${description ? ` ${description}` : ""} (HTTP ${reply.status}).`, details)
 }
 

@@ -3,7 +3,8 @@
  * the sandbox (`startCraftgateSandbox`), the signers (`signCraftgateWebhook` for test webhooks) and
  * the demo journey.
  */
-export { craftgate, type CraftgateAdapterConfig } from "./adapter.js"
+export { craftgate, type CraftgateAdapterConfig, type CraftgateInputs } from "./adapter.js"
+export type { Secret } from "../config.js"
 export { CraftgateClient, craftgateQuery, layer, make, type CraftgateConfig, type CraftgateClientShape } from "./client.js"
 export { craftgateErrorReason, isCraftgateRejection, type CraftgateErrorDetails, type CraftgateErrorReason } from "./errors.js"
 export { craftgateCreateSchema, craftgateRefundSchema, CRAFTGATE_MAX_AMOUNT, type CardSecret, type StoredCardRequest } from "./inputs.js"

@@ -17,6 +17,7 @@ import { Effect } from "effect"
 import { systemClock, type Clock } from "../../../src/clock.js"
 import { isPaystateError, paystateError, type PaystateError } from "../../../src/errors.js"
 import type { PaymentUpdate, WebhookRequest, WebhookResult } from "../../../src/provider.js"
+import { reveal, type Secret } from "../config.js"
 import { singleHeader } from "../headers.js"
 import type { CraftgateClientShape } from "./client.js"
 import { isCraftgateRejection } from "./errors.js"
@@ -35,7 +36,8 @@ const MAX_BODY_BYTES = 64 * 1024
 
 /** What verifying a webhook needs from the adapter's configuration. */
 export interface CraftgateWebhookConfig {
-  readonly webhookKey?: string
+  /** The merchant hook key; a string or effect's `Redacted`. */
+  readonly webhookKey?: Secret
   readonly webhookSignatureHeader?: string
   /** Seconds `eventTimestamp` may be from now, either way. Default 300. */
   readonly webhookToleranceSeconds?: number
@@ -82,7 +84,7 @@ export const parseWebhook = (request: WebhookRequest, config: CraftgateWebhookCo
       catch: (e) => (isPaystateError(e) ? e : paystateError("WEBHOOK_REJECTED", `The ${name} header cannot be read.`, { reason: "bad_header" })),
     })
     if (!given) return yield* rejected(`The webhook has no ${name} header.`, { reason: "no_signature" })
-    if (!sameSignature(given.trim(), craftgateWebhookSignature(config.webhookKey, body.data))) {
+    if (!sameSignature(given.trim(), craftgateWebhookSignature(reveal(config.webhookKey), body.data))) {
       return yield* rejected(`Bad ${name}: the webhook was not signed with the configured webhookKey.`, { reason: "bad_signature" })
     }
     // A genuine delivery replayed much later (or dated ahead) is refused: Craftgate signs the time.
@@ -112,7 +114,7 @@ const address = (p: { conversationId?: string | null; id: number }, paymentId?: 
 const mustFetch = <A>(what: string) => (e: Effect.Effect<A, PaystateError>): Effect.Effect<A, PaystateError> =>
   e.pipe(
     Effect.mapError((err) =>
-      err.code === "PROVIDER_UNAVAILABLE" ? err : paystateError("PROVIDER_UNAVAILABLE", `Craftgate's webhook could not be applied: fetching ${what} failed (${err.message}); it is not acknowledged, so Craftgate sends it again.`, { cause: err.details }, true),
+      err.code === "PROVIDER_UNAVAILABLE" || err.code === "PROVIDER_AUTH_FAILED" ? err : paystateError("PROVIDER_UNAVAILABLE", `Craftgate's webhook could not be applied: fetching ${what} failed (${err.message}); it is not acknowledged, so Craftgate sends it again.`, { cause: err.details }, true),
     ),
   )
 

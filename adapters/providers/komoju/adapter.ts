@@ -14,7 +14,8 @@ import { answered, cannotTell, notPerformed, type OutboxEffect, type OutcomeEven
 import { singleHeader } from "../headers.js"
 import { KomojuClient, type KomojuClientConfig, type KomojuClientShape } from "./client.js"
 import { toPaystateError, type KomojuError } from "./errors.js"
-import { komojuCreateSchema, komojuRefundRequestSchema, komojuRefundSchema } from "./inputs.js"
+import { checkOptions, checkSecret, checkUrl, type Secret } from "../config.js"
+import { komojuCreateSchema, komojuRefundRequestSchema, komojuRefundSchema, type KomojuInputs } from "./inputs.js"
 import { allReports, carriedBy, carrierDescription, PAYSTATE_ID_KEY, paymentState, paystateIdOf, unidentified } from "./mapping.js"
 import { KOMOJU_SENSITIVE, SECRET_PAYMENT_DETAILS } from "./sensitive.js"
 import { verifyKomojuSignature } from "./signing.js"
@@ -22,8 +23,8 @@ import { komojuEvent, komojuPayment, komojuRefundRequest, type KomojuPayment } f
 
 /** Configuration of the KOMOJU adapter. */
 export interface KomojuConfig extends KomojuClientConfig {
-  /** Secret that signs webhooks (`X-Komoju-Signature`). */
-  readonly webhookSecret: string
+  /** Secret that signs webhooks (`X-Komoju-Signature`); a string or effect's `Redacted`. */
+  readonly webhookSecret: Secret
   /** What `tax: "auto"` means, in percent (KOMOJU: 10). Used for the ceiling until KOMOJU answers. */
   readonly taxRatePercent?: number
   /** When pending refunds and refund requests are looked up again (see the policy's default). */
@@ -59,8 +60,17 @@ interface Found {
 
 const DAY_MS = 24 * 3_600_000
 
-/** Creates the KOMOJU adapter for `createEngine({ providers: { komoju: komoju(config) } })`. */
-export const komoju = (config: KomojuConfig): ProviderAdapter => {
+/**
+ * Creates the KOMOJU adapter for `createEngine({ providers: { komoju: komoju(config) } })`. Throws
+ * CONFIGURATION_INVALID at once for a missing or empty `secretKey` / `webhookSecret` or a `baseUrl`
+ * that is no http(s) URL, before any engine could store a payment it cannot send.
+ */
+export const komoju = (options: KomojuConfig): ProviderAdapter<KomojuInputs> => {
+  checkOptions("komoju", options)
+  const secretKey = checkSecret("komoju", "secretKey", options.secretKey)
+  const webhookSecret = checkSecret("komoju", "webhookSecret", options.webhookSecret)
+  checkUrl("komoju", "baseUrl", options.baseUrl, false)
+  const config = { ...options, secretKey, webhookSecret }
   const clientLayer = KomojuClient.layer(config)
   const now = config.now ?? (() => new Date())
   const keyLifetimeMs = config.idempotencyKeyLifetimeMs ?? 23 * 3_600_000

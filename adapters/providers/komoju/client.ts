@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto"
 import { Context, Effect, Layer } from "effect"
 import type { z } from "zod"
+import { reveal, type Secret } from "../config.js"
 import { canonicalJson, layer as httpLayer, ProviderHttp, type HttpReply } from "../http.js"
 import { fromAnswer, KomojuError, reasonOf } from "./errors.js"
 import {
@@ -32,8 +33,8 @@ import {
 export interface KomojuClientConfig {
   /** API root, default `https://komoju.com/api/v1`; a sandbox's `${url}/api/v1` in tests. */
   readonly baseUrl?: string
-  /** Secret key (`sk_…`), sent as the Basic auth user with an empty password. */
-  readonly secretKey: string
+  /** Secret key (`sk_…`), sent as the Basic auth user with an empty password; a string or effect's `Redacted`. */
+  readonly secretKey: Secret
   /** Per-attempt timeout, default 8 s (three attempts stay inside the engine's 30 s lease). */
   readonly timeoutMs?: number
   /** Extra attempts on timeouts, 5xx and 409, default 2. */
@@ -88,7 +89,7 @@ export const makeKomojuClient = (config: KomojuClientConfig): Effect.Effect<Komo
   Effect.gen(function* () {
     const http = yield* ProviderHttp
     const base = (config.baseUrl ?? "https://komoju.com/api/v1").replace(/\/+$/, "")
-    const auth = `Basic ${Buffer.from(`${config.secretKey}:`).toString("base64")}`
+    const auth = `Basic ${Buffer.from(`${reveal(config.secretKey)}:`).toString("base64")}`
     const common: Record<string, string> = { Authorization: auth, Accept: "application/json", ...(config.apiVersion ? { "X-KOMOJU-API-VERSION": config.apiVersion } : {}) }
 
     const call = <T>(method: "GET" | "POST" | "PATCH", path: string, schema: z.ZodType<T>, body?: unknown, idempotencyKey?: string): Effect.Effect<T, KomojuError> => {

@@ -84,9 +84,17 @@ const DEFINITE: readonly KomojuErrorReason[] = ["BadRequest", "RequestFailed", "
  * Maps a client error to the engine's contract. For an `operation` (create, capture, cancel, update,
  * refund, refund request) a definite answer is PROVIDER_REJECTED (the engine records the failure);
  * anything else is PROVIDER_UNAVAILABLE (the outcome is unknown; reconciled later). For a `lookup`
- * nothing is ever a refusal: a lookup that fails cannot tell.
+ * nothing is ever a refusal: a lookup that fails cannot tell. A 401/403 is PROVIDER_AUTH_FAILED for both.
  */
 export const toPaystateError = (e: KomojuError, what: string, kind: "operation" | "lookup" = "operation"): PaystateError =>
-  kind === "operation" && !e.retryable && DEFINITE.includes(e.reason)
+  // 401/403: KOMOJU did not look at the request, so nothing was performed and nothing may be failed;
+  // the host must see that its key is wrong rather than a provider outage.
+  e.reason === "Unauthorized" || e.reason === "Forbidden"
+    ? paystateError("PROVIDER_AUTH_FAILED", `KOMOJU refused paystate's credentials for ${what} (HTTP ${e.status}: ${e.message}). Check the secretKey given to komoju(); nothing was performed, and the operation is retried once the key is right.`, {
+        provider: "komoju",
+        status: e.status,
+        code: e.code,
+      })
+    : kind === "operation" && !e.retryable && DEFINITE.includes(e.reason)
     ? paystateError("PROVIDER_REJECTED", `KOMOJU refused ${what}: ${e.message}`, { code: e.code, status: e.status, param: e.param, body: e.body })
     : paystateError("PROVIDER_UNAVAILABLE", `KOMOJU ${what}: ${e.message}`, { code: e.code, status: e.status, param: e.param }, true)

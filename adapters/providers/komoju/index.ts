@@ -3,9 +3,20 @@
  * sandbox (`startKomojuSandbox`), the test-webhook signer (`signKomojuWebhook`) and the demo journey.
  */
 export { komoju, type KomojuConfig } from "./adapter.js"
+export type { Secret } from "../config.js"
 export { KomojuClient, makeKomojuClient, transientStatus, type KomojuClientConfig, type KomojuClientShape, type PostOptions } from "./client.js"
 export { KomojuError, KOMOJU_ERROR_REASONS, type KomojuErrorReason } from "./errors.js"
-export { komojuCreateSchema, komojuRefundSchema, komojuRefundRequestSchema } from "./inputs.js"
+export {
+  komojuCreateSchema,
+  komojuRefundSchema,
+  komojuRefundRequestSchema,
+  type KomojuInputs,
+  type KomojuCreateFields,
+  type KomojuPaymentDetails,
+  type KomojuPaymentDetailsOf,
+  type KomojuRefundOptions,
+  type KomojuRefundRequestOptions,
+} from "./inputs.js"
 export { PAYSTATE_ID_KEY, carrierDescription, refundIdOf } from "./mapping.js"
 export { KOMOJU_SENSITIVE, SECRET_PAYMENT_DETAILS } from "./sensitive.js"
 export { signKomojuWebhook, komojuSignature, verifyKomojuSignature, type SignedKomojuWebhook } from "./signing.js"

@@ -7,7 +7,7 @@
 import { z } from "zod"
 import { autoTax, METHOD_RULES, roundHalfUp, type KomojuMethod } from "../../../machines/komoju/methods.js"
 import type { Json } from "../../../machines/lifecycle/types.js"
-import type { ProviderCreate } from "../../../src/provider.js"
+import type { CreateFieldsOf, KnownKeys, ProviderCreate } from "../../../src/provider.js"
 import { KOMOJU_SENSITIVE } from "./sensitive.js"
 import { paymentDetailsInput, refundRequestBody } from "./wire.js"
 
@@ -57,8 +57,11 @@ const splitDetails = (details: Record<string, unknown>): { kept: Record<string, 
   return { kept, secret, ...(card ? { card } : {}) }
 }
 
-/** Builds the create schema; `taxRatePercent` is what "auto" means (KOMOJU: 10). */
-export const komojuCreateSchema = (taxRatePercent: number): z.ZodType<ProviderCreate> =>
+/**
+ * Builds the create schema; `taxRatePercent` is what "auto" means (KOMOJU: 10). Its zod input type is
+ * kept (not erased to `ZodType<ProviderCreate>`) so that `KomojuInputs` derives the host's types from it.
+ */
+export const komojuCreateSchema = (taxRatePercent: number) =>
   z
     .strictObject({
       provider: z.string(),
@@ -126,7 +129,7 @@ export const komojuCreateSchema = (taxRatePercent: number): z.ZodType<ProviderCr
         ...(secret ? { secret: secret as ProviderCreate["secret"] } : {}),
         details: { komoju: { amount: v.amount, tax, payment_method_fee: 0, total: v.amount + tax, ...(split?.card ? { payment_details: { type: "credit_card", ...split.card } } : {}) } },
       }
-    }) as unknown as z.ZodType<ProviderCreate>
+    })
 
 /** Options of `payments.refund` for KOMOJU (seed 001 refund params besides amount and description). */
 export const komojuRefundSchema = z.strictObject({ name: z.string().optional(), email: z.string().optional(), phone: z.string().optional() })
@@ -136,3 +139,39 @@ export const komojuRefundSchema = z.strictObject({ name: z.string().optional(), 
  * every field required; formats from PROVIDERS.md). `amount` and `description` are the command's own.
  */
 export const komojuRefundRequestSchema = refundRequestBody.omit({ amount: true, description: true })
+
+/** `KnownKeys` over each member of a union, so every payment method keeps its own fields. */
+type EachKnown<T> = T extends unknown ? KnownKeys<T> : never
+
+/**
+ * KOMOJU's `payment_details`, one shape per method (`type`), from `paymentDetailsInput`: the fields the
+ * seeds document for it, so a misspelt field is a compile error. At run time the schema still lets
+ * fields it does not know through to KOMOJU (KOMOJU adds fields; paystate must not drop them).
+ */
+export type KomojuPaymentDetails = EachKnown<z.input<typeof paymentDetailsInput>>
+
+/** `payment_details` of one method, e.g. `KomojuPaymentDetailsOf<"konbini">`. */
+export type KomojuPaymentDetailsOf<M extends KomojuPaymentDetails["type"]> = Extract<KomojuPaymentDetails, { readonly type: M }>
+
+type CreateFields = CreateFieldsOf<z.input<ReturnType<typeof komojuCreateSchema>>>
+
+/**
+ * KOMOJU's own fields of `payments.create`: exactly one of `payment_details` (typed per method) or
+ * `customer` (a KOMOJU customer whose card KOMOJU keeps), as seed 001 requires, and the options
+ * (`tax`, `capture`, `locale`, `return_url`, `email`).
+ */
+export type KomojuCreateFields = Omit<CreateFields, "payment_details" | "customer"> &
+  ({ readonly payment_details: KomojuPaymentDetails; readonly customer?: undefined } | { readonly customer: string; readonly payment_details?: undefined })
+
+/** KOMOJU's options of `payments.refund` (the refunded customer's name, e-mail and phone). */
+export type KomojuRefundOptions = z.input<typeof komojuRefundSchema>
+
+/** KOMOJU's options of `payments.refundRequest`: the bank account the money goes back to. */
+export type KomojuRefundRequestOptions = z.input<typeof komojuRefundRequestSchema>
+
+/** The host-facing inputs of the KOMOJU adapter, from its zod schemas (see `ProviderInputs`). */
+export interface KomojuInputs {
+  readonly create: KomojuCreateFields
+  readonly refund: KomojuRefundOptions
+  readonly refundRequest: KomojuRefundRequestOptions
+}

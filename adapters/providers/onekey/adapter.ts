@@ -16,7 +16,8 @@ import { paystateError, type PaystateError } from "../../../src/errors.js"
 import { exponentOf, isKnownCurrency, toMajorNumber } from "../../../src/money.js"
 import { answered, cannotTell, type CreateFieldsOf, type OutboxEffect, type OutcomeEvents, type ProviderAdapter, type ProviderCreate, type Reconciliation } from "../../../src/provider.js"
 import { make, type OnekeyClientShape, type OnekeyConfig, type OnekeyDepositBody, type OnekeyRefundBody } from "./client.js"
-import { isDefiniteRefusal, lookupFailure, unlessNotFound, type OnekeyErrorDetails } from "./errors.js"
+import { checkOptions, checkSecret, checkUrl } from "../config.js"
+import { authChecked, isDefiniteRefusal, lookupFailure, unlessNotFound, type OnekeyErrorDetails } from "./errors.js"
 import { handleNotification } from "./notifications.js"
 import { createdRefundReport, depositState, minorOrUndefined, refundReport } from "./reports.js"
 import { ONEKEY_SENSITIVE } from "./sensitive.js"
@@ -86,9 +87,22 @@ export interface OnekeyInputs {
   readonly refundRequest: never
 }
 
-/** Builds the OneKey adapter. */
-export const onekey = (config: OnekeyAdapterConfig): ProviderAdapter<OnekeyInputs> => {
-  const client: OnekeyClientShape = make(config)
+/**
+ * Builds the OneKey adapter. Throws CONFIGURATION_INVALID at once for a missing or empty `login` /
+ * `secretKey` (or an empty `readOnlyKey`), or a `baseUrl` / `notificationUrl` that is no http(s) URL.
+ */
+export const onekey = (options: OnekeyAdapterConfig): ProviderAdapter<OnekeyInputs> => {
+  checkOptions("onekey", options)
+  const config: OnekeyAdapterConfig = {
+    ...options,
+    baseUrl: checkUrl("onekey", "baseUrl", options.baseUrl),
+    login: checkSecret("onekey", "login", options.login),
+    secretKey: checkSecret("onekey", "secretKey", options.secretKey),
+    readOnlyKey: checkSecret("onekey", "readOnlyKey", options.readOnlyKey, false),
+    notificationUrl: checkUrl("onekey", "notificationUrl", options.notificationUrl, false),
+  }
+  // A refusal of the credentials is no answer to the operation: see asAuthFailure.
+  const client: OnekeyClientShape = authChecked(make(config))
   const machine = config.cardPartialRefunds || config.refundPollDelaysMs ? createOnekeyMachine(config) : onekeyMachine
 
   const depositBody = (ctx: MachineContext): OnekeyDepositBody => ({

@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto"
 import { Context, Effect, Layer } from "effect"
 import type { z } from "zod"
 import { paystateError, type PaystateError } from "../../../src/errors.js"
+import { reveal, type Secret } from "../config.js"
 import { callHttp, canonicalJson, type HttpReply } from "../http.js"
 import { rejection, transientStatus, unreadable } from "./errors.js"
 import { signOnekey } from "./signing.js"
@@ -33,12 +34,12 @@ import {
 export interface OnekeyConfig {
   /** API root, e.g. `https://api-stg.onekeypayments.com` (staging) or a sandbox URL. */
   readonly baseUrl: string
-  /** The deposits API key, sent as `X-Login`. */
-  readonly login: string
+  /** The deposits API key, sent as `X-Login`; a string or effect's `Redacted`, as every key here. */
+  readonly login: Secret
   /** The API signature key that signs every merchant call. */
-  readonly secretKey: string
+  readonly secretKey: Secret
   /** The read-only key, for `GET /v3/banks` (`Authorization: Bearer …`). */
-  readonly readOnlyKey?: string
+  readonly readOnlyKey?: Secret
   /** Per-attempt timeout (ms). Default 10 000. */
   readonly timeoutMs?: number
   /** Extra attempts on timeouts, 5xx, 409 and 429. Default 2. */
@@ -95,10 +96,11 @@ const decode =
 /** The signed headers of one logical call. */
 export const onekeyHeaders = (config: Pick<OnekeyConfig, "login" | "secretKey">, date: Date, body: string, idempotencyKey?: string): Record<string, string> => {
   const stamp = xDate(date)
+  const login = reveal(config.login)
   return {
-    "X-Login": config.login,
+    "X-Login": login,
     "X-Date": stamp,
-    Authorization: `D24 ${signOnekey(config.secretKey, stamp, config.login, body)}`,
+    Authorization: `D24 ${signOnekey(reveal(config.secretKey), stamp, login, body)}`,
     "Content-Type": "application/json",
     ...(idempotencyKey ? { "X-Idempotency-Key": idempotencyKey } : {}),
   }
@@ -136,7 +138,7 @@ export const make = (config: OnekeyConfig): OnekeyClientShape => {
         ? callHttp({
             method: "GET",
             url: `${base}/v3/banks?country=${encodeURIComponent(country)}`,
-            headers: { Authorization: `Bearer ${config.readOnlyKey}` },
+            headers: { Authorization: `Bearer ${reveal(config.readOnlyKey)}` },
             ...common,
           }).pipe(Effect.flatMap(decode(banksResponse, `the bank codes of ${country}`)))
         : Effect.fail(paystateError("INVALID_INPUT", "Bank codes are read with the read-only key: configure readOnlyKey.")),

@@ -92,11 +92,42 @@ export const isDefiniteRefusal = (e: PaystateError): boolean => {
 }
 
 /**
+ * True for OneKey's refusal of paystate's request before looking at it: an authentication code (1xx:
+ * unknown login, bad signature, missing header, X-Date out of range) or a 401/403 without a OneKey body.
+ */
+export const isAuthRefusal = (e: PaystateError): boolean => {
+  if (e.code !== "PROVIDER_REJECTED" || !e.details || typeof e.details !== "object") return false
+  const d = e.details as Partial<OnekeyErrorDetails>
+  return d.kind === "authentication" || ((d.code === null || d.code === undefined) && (d.status === 401 || d.status === 403))
+}
+
+/**
+ * The client's refusals of the credentials as PROVIDER_AUTH_FAILED, every other error unchanged. The
+ * client reports OneKey's answers as they are; the adapter says what they mean for the engine: an
+ * operation OneKey never looked at was not performed, so it must not be recorded as failed.
+ */
+export const asAuthFailure = (e: PaystateError): PaystateError =>
+  isAuthRefusal(e)
+    ? paystateError(
+        "PROVIDER_AUTH_FAILED",
+        `OneKey refused paystate's credentials (${e.message}) Check login and secretKey given to onekey() (and the clock, for X-Date); nothing was performed, and the operation is retried once they are right.`,
+        { provider: "onekey", ...(e.details as OnekeyErrorDetails) },
+      )
+    : e
+
+/** The client with every call's credential refusal mapped by `asAuthFailure`. */
+export const authChecked = <C extends object>(client: C): C =>
+  Object.fromEntries(
+    Object.entries(client).map(([k, f]) => [k, typeof f === "function" ? (...args: unknown[]) => (f as (...a: unknown[]) => Effect.Effect<unknown, PaystateError>)(...args).pipe(Effect.mapError(asAuthFailure)) : f]),
+  ) as C
+
+/**
  * A failed lookup as "cannot tell": whatever a read answers (208, 4xx, 5xx), it is no answer to the
  * operation it looks at, so it must never reach the engine as `PROVIDER_REJECTED`.
  */
 export const lookupFailure = (what: string) => (e: PaystateError): PaystateError =>
-  e.code === "PROVIDER_UNAVAILABLE"
+  // A credential refusal keeps its code: the host must learn that its key is wrong.
+  e.code === "PROVIDER_UNAVAILABLE" || e.code === "PROVIDER_AUTH_FAILED"
     ? e
     : paystateError("PROVIDER_UNAVAILABLE", `OneKey could not tell ${what}: ${e.message} A failed lookup is not an answer to the operation; it is asked again later.`, { lookup: what, cause: e.code, provider: e.details as never }, true)
 

@@ -1,5 +1,6 @@
 /** OneKey Payments (Directa24 v3): adapter, Effect client, notifications, sandbox, test helpers. */
-export { onekey, type OnekeyAdapterConfig } from "./adapter.js"
+export { onekey, type OnekeyAdapterConfig, type OnekeyInputs } from "./adapter.js"
+export type { Secret } from "../config.js"
 export { OnekeyClient, layer, make, onekeyHeaders, type OnekeyConfig, type OnekeyClientShape, type OnekeyDepositBody, type OnekeyRefundBody } from "./client.js"
 export { isDefiniteRefusal, isKeyReuse, isOnekeyError, onekeyErrorKind, type OnekeyErrorDetails, type OnekeyErrorKind } from "./errors.js"
 export { parseNotification, readNotification, MAX_NOTIFICATION_BYTES } from "./notifications.js"
