@@ -37,7 +37,7 @@ const eventsFor = (snapshot: { context: MachineContext }): PaymentEvent[] => {
 
 describe("lifecycle machine (model-based)", () => {
   // One engine step per event: the payment machine with its refund machines (lifecycleRefund).
-  const paths = getShortestPaths(familyLogic(lifecycleMachine) as never, {
+  const paths = getShortestPaths(familyLogic(lifecycleMachine) as unknown as typeof lifecycleMachine, {
     input,
     events: eventsFor as never,
     serializeState: (s: any) => JSON.stringify([s.value, s.children ? Object.values(s.children).map((c: any) => c.value) : [], s.context.reported, s.context.capturedAmount, s.context.refunds.map((r: any) => [r.amount, r.status]), Object.values(s.context.ops).map((o: any) => o.status)]),
