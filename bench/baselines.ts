@@ -8,8 +8,8 @@
  * tables and indexes paystate uses, the same XState transitions, the same provider.
  */
 import { Effect } from "effect"
-import { transition, type AnyMachineSnapshot } from "xstate"
-import type { MachineContext, PaymentEvent, PaymentMachine } from "../machines/lifecycle/index.js"
+import { initialTransition, transition, type AnyMachineSnapshot } from "xstate"
+import { refundMachinesOf, refundStatusOf, type MachineContext, type PaymentEvent, type PaymentMachine, type RefundContext, type RefundInput } from "../machines/lifecycle/index.js"
 import type { OutboxEffect, ProviderAdapter } from "../src/provider.js"
 
 /** Runs one statement (raw pg Pool or PGlite). */
@@ -58,17 +58,33 @@ export const rawRefund = async (db: RawQuery, machine: PaymentMachine, provider:
  */
 export const xstateRefund = async (machine: PaymentMachine, captured: AnyMachineSnapshot, provider: ProviderAdapter | undefined, paymentId: string, refundId: string, amount: number): Promise<AnyMachineSnapshot> => {
   const at = "2026-01-01T00:00:01.000Z"
+  // By hand, as a host would with XState's own pure API: the payment reserves and asks for a refund
+  // machine, the refund machine asks for the provider call, its meaning goes back to the payment.
   const [s1, actions] = transition(machine, captured as never, { type: "REFUND", at, refundId, kind: "refund", amount, description: null, options: {} } as PaymentEvent)
-  const effect = actions.find((a) => a.type === "effect")?.params as { opId: string; op: string; payload: Record<string, unknown> }
+  const start = actions.find((a) => a.type === "startRefund")?.params as { machine: string; input: RefundInput }
+  const refundMachine = refundMachinesOf(machine)[start.machine]!
+  const [r1, rActions] = initialTransition(refundMachine, start.input)
+  const effect = (rActions as unknown as { type: string; params?: unknown }[]).find((a) => a.type === "effect")?.params as { opId: string; op: string; payload: Record<string, unknown> }
+  const changed = (r: AnyMachineSnapshot) => {
+    const c = r.context as RefundContext
+    return { type: "REFUND.CHANGED", at, refundId, state: String(r.value), status: refundStatusOf(r), kind: c.kind, providerRef: c.providerRef, providerStatus: c.providerStatus, reason: c.reason, polls: c.polls, needsReview: c.needsReview, reviewReason: c.reviewReason, review: c.review, details: c.details } as PaymentEvent
+  }
+  const [s2] = transition(machine, s1, changed(r1))
   let outcome: PaymentEvent
   if (provider) {
     const key = `ps-${paymentId}-${effect.opId}`
     const call: OutboxEffect = { id: `${paymentId}/${effect.opId}`, paymentId, provider: provider.name, opId: effect.opId, op: effect.op, payload: effect.payload as never, idempotencyKey: key, attempt: 1, createdAt: at }
-    const events = await Effect.runPromise(provider.execute(call, s1.context as unknown as MachineContext))
+    const events = await Effect.runPromise(provider.execute(call, s2.context as unknown as MachineContext))
     outcome = { ...events[0]!, at } as PaymentEvent
   } else {
     outcome = { type: "OP.SUCCEEDED", at, opId: effect.opId, refunds: [{ refundId: effect.opId, providerRef: `x_${refundId}`, amount, status: "succeeded" }] } as PaymentEvent
   }
-  const [s2] = transition(machine, s1, outcome)
-  return s2
+  const [s3, routed] = transition(machine, s2, outcome)
+  let s = s3
+  for (const a of routed) {
+    if (a.type !== "toRefund") continue
+    const [r2] = transition(refundMachine, r1, (a.params as { event: never }).event)
+    ;[s] = transition(machine, s, changed(r2))
+  }
+  return s
 }

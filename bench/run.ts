@@ -33,6 +33,7 @@ import type { ProviderAdapter } from "../src/provider.js"
 import type { Commit, Store } from "../src/store.js"
 import { fakeProvider } from "../src/testing/fake-provider.js"
 import { rawRefund, xstateRefund, type RawQuery } from "./baselines.js"
+import { refundMachineCases } from "./refund-machines.js"
 import { interleave, machine, median, percentile, say, summary, throughput, timeIt, type Figure } from "./lib.js"
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -689,10 +690,42 @@ const benchPeer = async () => {
 
 // ---------------------------------------------------------------------------------------------------
 
+/** Issue 14: a step with refund machines vs the step before them (payment machine alone), pure, same run. */
+const benchRefundMachines = async () => {
+  const t0 = performance.now()
+  const cases = refundMachineCases()
+  const n = scale(2000)
+  const perStep = (fn: () => unknown) => timeIt(async () => {
+    for (let i = 0; i < n; i++) fn()
+  }).then((ms) => (ms * 1000) / n)
+  for (const [id, c, goal, title] of [
+    ["refundMachines.refundStep", cases.refund, 1.5, "REFUND step: reserve + start the refund machine + REFUND.CHANGED back"],
+    ["refundMachines.settleStep", cases.settle, 1.2, "settle step: report routed to the refund machine and back"],
+  ] as const) {
+    const res = await interleave(ROUNDS, () => perStep(c.withMachines), () => perStep(c.before))
+    const ratio = summary(res.ratio)
+    record(
+      {
+        id,
+        title,
+        ratioMeaning: "µs per step with refund machines ÷ µs per step of the payment machine alone (lower is better)",
+        goal: `≤ ${goal}× the time`,
+        unit: "µs/step",
+        subject: { label: "applyStep: payment machine + refund machines", ...summary(res.a) },
+        baseline: { label: "the step before refund machines: resolveState + transition + persist, the refund a ledger row", ...summary(res.b) },
+        ratio,
+        meetsGoal: ratio.median <= goal,
+      },
+      t0,
+    )
+  }
+}
+
 const main = async () => {
   say(`paystate bench — rounds ${ROUNDS}${QUICK ? " (quick)" : ""}, load ${machine().loadavg.join(" ")}`)
   const hasPg = await pgReachable()
   const sections: [string, () => Promise<void>, boolean][] = [
+    ["refundMachines", benchRefundMachines, false],
     ["memory", benchMemory, false],
     ["pglite.refund", benchPgliteRefund, false],
     ["postgres.refund", benchPostgresRefund, true],

@@ -2,7 +2,7 @@
  * One pure step of the runtime: restore a snapshot, apply an event with XState's pure transition
  * API, and turn the machine's actions into what the store must write. Nothing here does I/O.
  */
-import { initialTransition, transition, type AnyStateMachine } from "xstate"
+import { createActor, type AnyStateMachine } from "xstate"
 import type { EffectRequest, Json, MachineAction, PaymentEvent, PaymentInput, PaymentMachine, RefundChanged, Refusal, TimerRequest } from "../machines/lifecycle/index.js"
 import { refundStatusOf, type RefundContext } from "../machines/lifecycle/refund.js"
 import { registryOf, versionOf, type MachineRef, type MachineRegistry } from "./registry.js"
@@ -47,6 +47,40 @@ export interface RefundSnapshotJson {
   readonly value: Json
   readonly context: Json
 }
+
+type Action = { type: string; params?: unknown }
+type Scope = { self: unknown; defer: () => void; id: string; logger: () => void; sessionId: string; stopChild: () => void; system: unknown; emit: () => void; actionExecutor: (a: Action) => void }
+const scopes = new WeakMap<AnyStateMachine, Scope>()
+
+/**
+ * XState's pure `transition` / `initialTransition`, with one inert actor scope per machine instead of
+ * a new one per call (building it — an unstarted actor and its system — was most of a transition's
+ * cost). Safe because nothing here is ever executed by XState: every action comes back to the engine,
+ * no child is spawned and no delayed event is scheduled; calls are synchronous, so the executor swap
+ * cannot interleave.
+ */
+const scopeOf = (machine: AnyStateMachine): Scope => {
+  let scope = scopes.get(machine)
+  if (!scope) {
+    const self = createActor(machine)
+    scope = { self, defer: () => {}, id: "", logger: () => {}, sessionId: "", stopChild: () => {}, system: (self as unknown as { system: unknown }).system, emit: () => {}, actionExecutor: () => {} }
+    scopes.set(machine, scope)
+  }
+  return scope
+}
+const collecting = <T>(machine: AnyStateMachine, f: (scope: Scope) => T): [T, Action[]] => {
+  const scope = scopeOf(machine)
+  const actions: Action[] = []
+  scope.actionExecutor = (a) => void actions.push(a)
+  try {
+    return [f(scope), actions]
+  } finally {
+    scope.actionExecutor = () => {}
+  }
+}
+const transition = (machine: AnyStateMachine, snapshot: unknown, event: unknown): [any, Action[]] =>
+  collecting(machine, (scope) => machine.transition(snapshot as never, event as never, scope as never))
+const initialTransition = (machine: AnyStateMachine, input: unknown): [any, Action[]] => collecting(machine, (scope) => machine.getInitialSnapshot(scope as never, input))
 
 /** The most events one step may move through its machines; a loop between them is a bug, not a step. */
 const MAX_INTERNAL_EVENTS = 1000
