@@ -28,6 +28,7 @@ import {
   createCommonSchema,
   invalidInput,
   listSchema,
+  historyPageSchema,
   parseOrThrow,
   paymentIdSchema,
   snapshotWebhookRequest,
@@ -525,11 +526,12 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
           await applyUpdates(row.provider, [{ paymentId, events }], [])
           return view(await load(paymentId))
         }),
-      history: (paymentId) =>
+      history: (paymentId, page) =>
         guard(async () => {
           const row = await load(parseOrThrow(paymentIdSchema, paymentId, "payment id"))
+          const p = parseOrThrow(historyPageSchema, page, "payments.history page")
           const r = redactorOf(row.provider)
-          return (await store.journal(row.id)).map((j): HistoryEntry => ({ version: j.version, at: j.at, event: r.redact(j.event as HistoryEntry["event"], "view"), status: j.status }))
+          return (await store.journal(row.id, p)).map((j): HistoryEntry => ({ version: j.version, at: j.at, event: r.redact(j.event as HistoryEntry["event"], "view"), status: j.status }))
         }),
     } satisfies Engine["payments"]),
     webhooks: instrument("webhooks", { handle: handleWebhook }),

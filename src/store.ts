@@ -105,6 +105,8 @@ export interface ListQuery {
   readonly needsReview?: boolean
   readonly page?: number
   readonly perPage?: number
+  /** Keyset pagination: the `nextCursor` of the previous page with the same filters. */
+  readonly after?: string
 }
 
 /** One page of payments, newest first. */
@@ -114,6 +116,10 @@ export interface ListPage<T> {
   readonly page: number
   readonly perPage: number
   readonly lastPage: number
+  /** Where the next page starts (pass it as `after`); null on the last page; absent where a store has no cursors. */
+  readonly nextCursor?: string | null
+  /** True when `total` is a capped count (a store counts exactly up to a limit). */
+  readonly totalIsEstimate?: boolean
 }
 
 /** Raised by `commit` when the expected version is stale or a seen key repeats. */
@@ -137,7 +143,8 @@ export interface Store {
   /** Writes one step atomically; throws StoreConflict on a stale version or a repeated seen key. */
   commit(commit: Commit): Promise<StoredPayment>
   list(query: ListQuery): Promise<ListPage<StoredPayment>>
-  journal(paymentId: string): Promise<readonly JournalEntry[]>
+  /** A payment's journal in version order: all of it, or the entries after `afterVersion`, at most `limit`. */
+  journal(paymentId: string, page?: { readonly afterVersion?: number; readonly limit?: number }): Promise<readonly JournalEntry[]>
   /** Every journal entry of every payment, in commit order (for replay and export). */
   allJournal(): Promise<readonly JournalEntry[]>
   /**

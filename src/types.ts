@@ -163,7 +163,8 @@ export interface PaystateEngine<P extends Providers = Providers> {
     refundRequest(command: RefundCommandFor<P, "refundRequest">): Promise<PaymentView>
     /** Reads the payment's state at the provider and applies it. */
     sync(paymentId: string): Promise<PaymentView>
-    history(paymentId: string): Promise<readonly HistoryEntry[]>
+    /** The payment's journal, oldest first: all of it, or a page (`afterVersion` = the last version you have, `limit`). */
+    history(paymentId: string, page?: { readonly afterVersion?: number; readonly limit?: number }): Promise<readonly HistoryEntry[]>
   }
   readonly webhooks: {
     handle(provider: keyof P & string, request: { headers: Record<string, string | readonly string[] | undefined>; rawBody: string | Uint8Array }): Promise<WebhookOutcome>

@@ -370,6 +370,14 @@ const listTime = (field: string) =>
     .datetime({ offset: true, error: `${field} must be an ISO-8601 date-time, e.g. 2026-11-23T03:00:00Z` })
     .refine(saneInstant, { message: `${field} must be a real date between 1970 and 9999` })
 
+/** `payments.history` paging: entries after `afterVersion`, at most `limit`. */
+export const historyPageSchema = z
+  .strictObject({
+    afterVersion: z.number().int().nonnegative().optional(),
+    limit: z.number().int().positive().max(10_000).optional(),
+  })
+  .optional()
+
 /** `payments.list` filters. */
 export const listSchema = z
   .strictObject({
@@ -382,6 +390,8 @@ export const listSchema = z
     needsReview: z.boolean().optional(),
     page: z.number().int().positive().max(1_000_000).optional(),
     perPage: z.number().int().positive().max(1000).optional(),
+    /** Keyset pagination: the `nextCursor` of the previous page (same filters); `page` is then not used. */
+    after: z.string().min(1).max(512).optional(),
   })
   .refine((q) => q.startTime === undefined || q.endTime === undefined || Date.parse(q.startTime) <= Date.parse(q.endTime), {
     message: "startTime must not be after endTime",
