@@ -169,7 +169,8 @@ const run = (
     if (done) delete children[refundId]
     else children[refundId] = persistChild(rm, after)
     const view = ledgerView(after, at, refundId)
-    if (!before || !sameView(ledgerView(before, at, refundId), view)) queue.push(view)
+    if (!before) queue.push({ ...view, entered: String((rm.config as { initial?: unknown }).initial ?? view.state) })
+    else if (!sameView(ledgerView(before, at, refundId), view)) queue.push(view)
   }
   take(first.actions, (first.snapshot.context as { updatedAt: string }).updatedAt)
   trace.unshift({ event: firstEvent, value: current.value, context: current.context })

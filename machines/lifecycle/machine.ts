@@ -293,7 +293,7 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
     const ctx = context as MachineContext
     const entry = ctx.refunds.find((r) => r.id === e.refundId)
     if (!entry) return
-    const path = entry.path ?? []
+    const path = entry.path?.length ? entry.path : e.entered && e.entered !== e.state ? [e.entered] : []
     const next: LedgerEntry = {
       ...entry,
       kind: e.kind,

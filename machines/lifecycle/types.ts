@@ -183,6 +183,8 @@ export interface RefundChanged {
   readonly refundId: string
   /** The refund machine's state path. */
   readonly state: string
+  /** On a refund machine's first step: its initial state, when it passed through it at once (Craftgate's `deciding`). */
+  readonly entered?: string
   /** What its tags mean to the ledger. */
   readonly status: RefundStatus
   readonly kind: string

@@ -111,7 +111,7 @@ describe("the packed tarball", () => {
   })
 
   it("ships dist, the sources its source maps name, the docs and the README: no tests, and every export and bin target", () => {
-    expect(files.filter((f) => !/^(dist|src|machines|adapters|docs)\//.test(f) && !["README.md", "package.json"].includes(f))).toEqual([])
+    expect(files.filter((f) => !/^(dist|src|machines|adapters|docs)\//.test(f) && !["README.md", "LICENSE", "package.json"].includes(f))).toEqual([])
     expect(files.filter((f) => /(^|\/)test\/|\.test\.|tsbuildinfo/.test(f))).toEqual([])
     const targets = [manifest.main, manifest.types, ...Object.values(manifest.bin as Record<string, string>)]
     for (const entry of Object.values(manifest.exports as Record<string, string | Record<string, string>>)) targets.push(...(typeof entry === "string" ? [entry] : Object.values(entry)))
