@@ -8,7 +8,7 @@
  * tables and indexes paystate uses, the same XState transitions, the same provider.
  */
 import { Effect } from "effect"
-import { initialTransition, transition, type AnyMachineSnapshot } from "xstate"
+import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from "xstate"
 import { refundMachinesOf, refundStatusOf, type MachineContext, type PaymentEvent, type PaymentMachine, type RefundContext, type RefundInput } from "../machines/lifecycle/index.js"
 import type { OutboxEffect, ProviderAdapter } from "../src/provider.js"
 
@@ -38,8 +38,7 @@ export const rawRefund = async (db: RawQuery, machine: PaymentMachine, provider:
   const row = r.rows[0]
   const stored = typeof row.snapshot === "string" ? JSON.parse(row.snapshot) : row.snapshot
   const event = { type: "REFUND", at, refundId, kind: "refund", amount, description: null, options: {} } as PaymentEvent
-  const [s1, actions] = transition(machine, machine.resolveState(stored), event)
-  const effect = actions.find((a) => a.type === "effect")?.params as { opId: string; op: string; payload: Record<string, unknown> }
+  const { snapshot: s1, refund, effect } = reserveByHand(machine, machine.resolveState(stored), event)
   const outboxId = `${paymentId}/${effect.opId}`
   const key = `ps-${paymentId}-${effect.opId}`.slice(0, 100)
   const v1 = await db.query(INTENT, [paymentId, statusOf(s1.value), at, persist(s1), Number(row.version), JSON.stringify(event), outboxId, provider.name, effect.opId, effect.op, JSON.stringify(effect.payload), key])
@@ -47,7 +46,7 @@ export const rawRefund = async (db: RawQuery, machine: PaymentMachine, provider:
   const call: OutboxEffect = { id: outboxId, paymentId, provider: provider.name, opId: effect.opId, op: effect.op, payload: effect.payload as never, idempotencyKey: key, attempt: 1, createdAt: at }
   const events = await Effect.runPromise(provider.execute(call, s1.context as unknown as MachineContext))
   const outcome = { ...events[0]!, at } as PaymentEvent
-  const [s2] = transition(machine, s1, outcome)
+  const s2 = settleByHand(machine, s1, refund, outcome)
   const v2 = await db.query(OUTCOME, [paymentId, statusOf(s2.value), at, persist(s2), Number(v1.rows[0].version), JSON.stringify(outcome), outboxId])
   if (!v2.rows[0]) throw new Error("baseline: version conflict")
 }
@@ -56,20 +55,38 @@ export const rawRefund = async (db: RawQuery, machine: PaymentMachine, provider:
  * The same two transitions in raw XState, nothing else: no validation, no persistence, no provider.
  * `withProvider` adds the same provider call between them.
  */
-export const xstateRefund = async (machine: PaymentMachine, captured: AnyMachineSnapshot, provider: ProviderAdapter | undefined, paymentId: string, refundId: string, amount: number): Promise<AnyMachineSnapshot> => {
-  const at = "2026-01-01T00:00:01.000Z"
-  // By hand, as a host would with XState's own pure API: the payment reserves and asks for a refund
-  // machine, the refund machine asks for the provider call, its meaning goes back to the payment.
-  const [s1, actions] = transition(machine, captured as never, { type: "REFUND", at, refundId, kind: "refund", amount, description: null, options: {} } as PaymentEvent)
+/** Step 1 by hand with XState's own pure API: the payment reserves and asks for a refund machine, which asks for the provider call. */
+export const reserveByHand = (machine: PaymentMachine, snapshot: AnyMachineSnapshot, event: PaymentEvent) => {
+  const [s1, actions] = transition(machine, snapshot as never, event)
   const start = actions.find((a) => a.type === "startRefund")?.params as { machine: string; input: RefundInput }
   const refundMachine = refundMachinesOf(machine)[start.machine]!
   const [r1, rActions] = initialTransition(refundMachine, start.input)
   const effect = (rActions as unknown as { type: string; params?: unknown }[]).find((a) => a.type === "effect")?.params as { opId: string; op: string; payload: Record<string, unknown> }
-  const changed = (r: AnyMachineSnapshot) => {
-    const c = r.context as RefundContext
-    return { type: "REFUND.CHANGED", at, refundId, state: String(r.value), status: refundStatusOf(r), kind: c.kind, providerRef: c.providerRef, providerStatus: c.providerStatus, reason: c.reason, polls: c.polls, needsReview: c.needsReview, reviewReason: c.reviewReason, review: c.review, details: c.details } as PaymentEvent
+  const [s2] = transition(machine, s1, changed(start.input.refundId, r1, event.at))
+  return { snapshot: s2, refund: { machine: refundMachine, snapshot: r1 }, effect }
+}
+
+const changed = (refundId: string, r: AnyMachineSnapshot, at: string) => {
+  const c = r.context as RefundContext
+  return { type: "REFUND.CHANGED", at, refundId, state: String(r.value), status: refundStatusOf(r), kind: c.kind, providerRef: c.providerRef, providerStatus: c.providerStatus, reason: c.reason, polls: c.polls, needsReview: c.needsReview, reviewReason: c.reviewReason, review: c.review, details: c.details } as PaymentEvent
+}
+
+/** Step 2 by hand: the outcome to the payment, the report it routes to the refund machine, its change back. */
+export const settleByHand = (machine: PaymentMachine, snapshot: AnyMachineSnapshot, refund: { machine: AnyStateMachine; snapshot: AnyMachineSnapshot }, outcome: PaymentEvent) => {
+  const [s3, routed] = transition(machine, snapshot as never, outcome)
+  let s = s3
+  for (const a of routed) {
+    if (a.type !== "toRefund") continue
+    const p = a.params as { refundId: string; event: never }
+    const [r2] = transition(refund.machine, refund.snapshot, p.event)
+    ;[s] = transition(machine, s, changed(p.refundId, r2, outcome.at))
   }
-  const [s2] = transition(machine, s1, changed(r1))
+  return s
+}
+
+export const xstateRefund = async (machine: PaymentMachine, captured: AnyMachineSnapshot, provider: ProviderAdapter | undefined, paymentId: string, refundId: string, amount: number): Promise<AnyMachineSnapshot> => {
+  const at = "2026-01-01T00:00:01.000Z"
+  const { snapshot: s2, refund, effect } = reserveByHand(machine, captured, { type: "REFUND", at, refundId, kind: "refund", amount, description: null, options: {} } as PaymentEvent)
   let outcome: PaymentEvent
   if (provider) {
     const key = `ps-${paymentId}-${effect.opId}`
@@ -79,12 +96,5 @@ export const xstateRefund = async (machine: PaymentMachine, captured: AnyMachine
   } else {
     outcome = { type: "OP.SUCCEEDED", at, opId: effect.opId, refunds: [{ refundId: effect.opId, providerRef: `x_${refundId}`, amount, status: "succeeded" }] } as PaymentEvent
   }
-  const [s3, routed] = transition(machine, s2, outcome)
-  let s = s3
-  for (const a of routed) {
-    if (a.type !== "toRefund") continue
-    const [r2] = transition(refundMachine, r1, (a.params as { event: never }).event)
-    ;[s] = transition(machine, s, changed(r2))
-  }
-  return s
+  return settleByHand(machine, s2, refund, outcome)
 }

@@ -3,7 +3,7 @@
  * API, and turn the machine's actions into what the store must write. Nothing here does I/O.
  */
 import { createActor, type AnyStateMachine } from "xstate"
-import type { EffectRequest, Json, MachineAction, PaymentEvent, PaymentInput, PaymentMachine, RefundChanged, Refusal, TimerRequest } from "../machines/lifecycle/index.js"
+import type { EffectRequest, Json, LedgerEntry, MachineAction, PaymentEvent, PaymentInput, PaymentMachine, RefundChanged, Refusal, TimerRequest } from "../machines/lifecycle/index.js"
 import { refundStatusOf, type RefundContext } from "../machines/lifecycle/refund.js"
 import { registryOf, versionOf, type MachineRef, type MachineRegistry } from "./registry.js"
 import type { Redactor } from "./redact.js"
@@ -150,7 +150,7 @@ const run = (
         const [s, acts] = initialTransition(rm, a.params.input)
         child(a.params.input.refundId, rm, undefined, s as unknown as AnySnap, acts, { type: "xstate.init" }, at)
       } else if (a.type === "toRefund") {
-        const stored = children[a.params.refundId]
+        const stored = children[a.params.refundId] ?? atRest(a.params.refundId)
         if (!stored) continue // a refund whose machine finished: nothing can move it any more
         const rm = registry.refund(stored)
         const before = rm.resolveState(stored as never) as unknown as AnySnap
@@ -159,18 +159,45 @@ const run = (
       }
     }
   }
+  /** The snapshot of a settled refund machine, rebuilt from the ledger entry it left (see `child`). */
+  const atRest = (refundId: string): RefundSnapshotJson | undefined => {
+    const e = ((current.context as { refunds?: readonly LedgerEntry[] }).refunds ?? []).find((r) => r.id === refundId)
+    if (!e?.machine || !e.state || !e.machineVersion || e.status !== "succeeded") return undefined
+    const context: RefundContext = {
+      id: e.id,
+      paymentId: (current.context as { id: string }).id,
+      kind: e.kind,
+      amount: e.amount,
+      effect: null,
+      pollDelaysMs: [],
+      facts: {},
+      providerRef: e.providerRef ?? null,
+      providerStatus: e.providerStatus ?? null,
+      reason: e.reason ?? null,
+      polls: e.polls ?? 0,
+      watching: false,
+      needsReview: false,
+      reviewReason: null,
+      review: e.review ?? null,
+      details: e.details,
+      createdAt: e.createdAt,
+      updatedAt: e.updatedAt,
+    }
+    return { machine: e.machine, version: e.machineVersion, value: e.state, context: context as unknown as Json }
+  }
   const child = (refundId: string, rm: AnyStateMachine, before: AnySnap | undefined, after: AnySnap, acts: readonly { type: string; params?: unknown }[], event: { type: string }, at: string) => {
     take(acts, at)
     if (refusal) return
     const done = after.status === "done"
     trace.push({ refundId, machine: rm.id, event, value: after.value, context: after.context, ...(before ? {} : { started: true }), ...(done ? { done } : {}) })
-    // A finished refund machine leaves the snapshot (its ledger entry keeps state and path): a payment
-    // with many settled refunds carries only the ones in flight.
-    if (done) delete children[refundId]
+    // A finished or settled refund machine leaves the snapshot: its ledger entry keeps everything it
+    // knows (state, path, version, provider facts), and `atRest` rebuilds it from there if the bank
+    // reverses it. A payment with many settled refunds carries only the ones in flight.
+    if (done || after.hasTag("settled")) delete children[refundId]
     else children[refundId] = persistChild(rm, after)
-    const view = ledgerView(after, at, refundId)
+    const view = { ...ledgerView(after, at, refundId), version: versionOf(rm) }
     if (!before) queue.push({ ...view, entered: String((rm.config as { initial?: unknown }).initial ?? view.state) })
-    else if (!sameView(ledgerView(before, at, refundId), view)) queue.push(view)
+    else if (!sameView({ ...ledgerView(before, at, refundId), version: view.version }, view)) queue.push(view)
   }
   take(first.actions, (first.snapshot.context as { updatedAt: string }).updatedAt)
   trace.unshift({ event: firstEvent, value: current.value, context: current.context })

@@ -299,6 +299,7 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
       kind: e.kind,
       status: e.status,
       state: e.state,
+      ...(e.version ? { machineVersion: e.version } : {}),
       path: path[path.length - 1] === e.state ? path : [...path, e.state],
       providerRef: entry.providerRef ?? e.providerRef,
       providerStatus: e.providerStatus ?? entry.providerStatus ?? null,

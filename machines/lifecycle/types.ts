@@ -56,6 +56,8 @@ export interface LedgerEntry {
   readonly polls?: number
   /** The refund machine that runs this refund (e.g. "craftgateRefund"); absent for refunds found at the provider. */
   readonly machine?: string
+  /** The version of that machine the refund runs on. */
+  readonly machineVersion?: string
   /** The refund machine's current state, e.g. "waiting". */
   readonly state?: string
   /** The refund machine's states in the order it went through them. */
@@ -183,6 +185,8 @@ export interface RefundChanged {
   readonly refundId: string
   /** The refund machine's state path. */
   readonly state: string
+  /** The version of the refund machine. */
+  readonly version?: string
   /** On a refund machine's first step: its initial state, when it passed through it at once (Craftgate's `deciding`). */
   readonly entered?: string
   /** What its tags mean to the ledger. */
