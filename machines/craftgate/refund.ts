@@ -8,7 +8,7 @@
  * entries of their own in the ledger and carry the money, so the whole is released.
  */
 import { enqueueActions } from "xstate"
-import { inFlight, refundContext, refundSetup, type RefundContext } from "../lifecycle/refund.js"
+import { awaiting, refundContext, refundSetup, type RefundContext } from "../lifecycle/refund.js"
 import type { Details } from "../lifecycle/types.js"
 import { sameDay, type DayRule } from "./same-day.js"
 
@@ -33,6 +33,9 @@ const whole = (ctx: RefundContext, refundType: string) => ({
   type: "effect" as const,
   params: { opId: ctx.id, op: "refund", payload: { expectedRefundType: refundType, ...factsOf(ctx.facts).passthrough } },
 })
+
+/** Craftgate carried a REFUND out as several transaction refunds (the adapter's SPLIT report). */
+const SPLIT = { guard: { type: "says", params: { word: "SPLIT" } }, target: "split", actions: "record" } as const
 
 const factsOf = (facts: Details): CraftgateRefundFacts => facts as unknown as CraftgateRefundFacts
 
@@ -84,44 +87,19 @@ export const craftgateRefundMachine = refundSetup
           { type: "assignKind", params: { kind: "cancel", refundType: "CANCEL" } },
           { type: "requestWhole", params: { refundType: "CANCEL" } },
         ],
-        on: {
-          REPORT: [
-            { guard: "settles", target: "succeeded", actions: "record" },
-            { guard: "fails", target: "failed", actions: "record" },
-            { guard: "accepted", target: "waiting", actions: "record" },
-          ],
-          REFUSED: { target: "failed", actions: "refused" },
-          ...inFlight({ paid: "succeeded", notPaid: "failed" }),
-        },
+        on: awaiting({ paid: "succeeded", notPaid: "failed", accepted: "waiting", refused: "failed" }),
       },
       refunding: {
         description: "A REFUND: of the whole payment (one transaction refund per payment transaction) or of one transaction.",
         tags: ["reserved", "unconfirmed"],
         entry: [{ type: "assignKind", params: { refundType: "REFUND" } }, "requestRefundOrTransaction"],
-        on: {
-          REPORT: [
-            { guard: { type: "says", params: { word: "SPLIT" } }, target: "split", actions: "record" },
-            { guard: "settles", target: "succeeded", actions: "record" },
-            { guard: "fails", target: "failed", actions: "record" },
-            { guard: "accepted", target: "waiting", actions: "record" },
-          ],
-          REFUSED: { target: "failed", actions: "refused" },
-          ...inFlight({ paid: "succeeded", notPaid: "failed" }),
-        },
+        on: awaiting({ paid: "succeeded", notPaid: "failed", accepted: "waiting", refused: "failed", first: [SPLIT] }),
       },
       waiting: {
         description: "WAITING: the bank has not settled the refund; looked up on a schedule, review after the last poll.",
         tags: ["reserved"],
         entry: "watch",
-        on: {
-          REPORT: [
-            { guard: { type: "says", params: { word: "SPLIT" } }, target: "split", actions: "record" },
-            { guard: "settles", target: "succeeded", actions: "record" },
-            { guard: "fails", target: "failed", actions: "record" },
-            { guard: "accepted", actions: "record" },
-          ],
-          ...inFlight({ paid: "succeeded", notPaid: "failed" }),
-        },
+        on: awaiting({ paid: "succeeded", notPaid: "failed", first: [SPLIT] }),
       },
       succeeded: { tags: ["settled"], type: "final", entry: "stopWatching" },
       failed: { tags: ["released"], type: "final", entry: "stopWatching" },

@@ -7,7 +7,7 @@
  *   requested → pending → completed | rejected.
  */
 import { and } from "xstate"
-import { inFlight, refundContext, refundSetup, settledOn } from "../lifecycle/refund.js"
+import { awaiting, refundContext, refundSetup } from "../lifecycle/refund.js"
 
 /** KOMOJU refunds: card and e-money at once, cash ones once the customer collects them. */
 export const komojuRefundMachine = refundSetup
@@ -26,42 +26,19 @@ export const komojuRefundMachine = refundSetup
       requested: {
         tags: ["reserved", "unconfirmed"],
         entry: "request",
-        on: {
-          REPORT: [
-            { guard: "settles", target: "succeeded", actions: "record" },
-            { guard: "fails", target: "failed", actions: "record" },
-            { guard: and(["accepted", "cashMethod"]), target: "awaitingCustomer", actions: "record" },
-            { guard: "accepted", target: "pending", actions: "record" },
-          ],
-          REFUSED: { target: "failed", actions: "refused" },
-          ...inFlight({ paid: "succeeded", notPaid: "failed" }),
-        },
+        on: awaiting({ paid: "succeeded", notPaid: "failed", accepted: "pending", refused: "failed", first: [{ guard: and(["accepted", "cashMethod"]), target: "awaitingCustomer", actions: "record" }] }),
       },
       awaitingCustomer: {
         description: "KOMOJU answered pending with a redirect_url: the customer collects the money at a store.",
         tags: ["reserved"],
         entry: "watch",
-        on: {
-          REPORT: [
-            { guard: "settles", target: "succeeded", actions: "record" },
-            { guard: "fails", target: "failed", actions: "record" },
-            { guard: "accepted", actions: "record" },
-          ],
-          ...inFlight({ paid: "succeeded", notPaid: "failed" }),
-        },
+        on: awaiting({ paid: "succeeded", notPaid: "failed" }),
       },
       pending: {
         description: "KOMOJU accepted a card or e-money refund without completing it yet (rare).",
         tags: ["reserved"],
         entry: "watch",
-        on: {
-          REPORT: [
-            { guard: "settles", target: "succeeded", actions: "record" },
-            { guard: "fails", target: "failed", actions: "record" },
-            { guard: "accepted", actions: "record" },
-          ],
-          ...inFlight({ paid: "succeeded", notPaid: "failed" }),
-        },
+        on: awaiting({ paid: "succeeded", notPaid: "failed" }),
       },
       succeeded: { tags: ["settled"], type: "final", entry: "stopWatching" },
       failed: { tags: ["released"], type: "final", entry: "stopWatching" },
@@ -78,32 +55,16 @@ export const komojuRefundRequestMachine = refundSetup.createMachine({
     requested: {
       tags: ["reserved", "unconfirmed"],
       entry: "request",
-      on: {
-        REPORT: [
-          { guard: "settles", target: "completed", actions: "record" },
-          { guard: "fails", target: "rejected", actions: "record" },
-          { guard: "accepted", target: "pending", actions: "record" },
-        ],
-        REFUSED: { target: "rejected", actions: "refused" },
-        ...inFlight({ paid: "completed", notPaid: "rejected" }),
-      },
+      on: awaiting({ paid: "completed", notPaid: "rejected", accepted: "pending", refused: "rejected" }),
     },
     pending: {
       description: "KOMOJU has the request; it pays the customer's bank account by transfer.",
       tags: ["reserved"],
       entry: "watch",
-      on: {
-        REPORT: [
-          { guard: "settles", target: "completed", actions: "record" },
-          { guard: "fails", target: "rejected", actions: "record" },
-          { guard: "accepted", actions: "record" },
-        ],
-        ...inFlight({ paid: "completed", notPaid: "rejected" }),
-      },
+      on: awaiting({ paid: "completed", notPaid: "rejected" }),
     },
     completed: { tags: ["settled"], type: "final", entry: "stopWatching" },
     rejected: { tags: ["released"], type: "final", entry: "stopWatching" },
   },
 })
 
-void settledOn

@@ -283,6 +283,25 @@ export const inFlight = (targets: { readonly paid: string; readonly notPaid: str
     ],
   }) as const
 
+/**
+ * The `on` of a state in flight: a report that settles goes to `paid`, one that fails to `notPaid`,
+ * an accepted one to `accepted` (or stays); `first` transitions are tried before those (a provider's
+ * own words); `refused` is where a definite refusal of the operation goes (only before an answer).
+ * Polls, review flags, retries and resolutions as `inFlight`.
+ */
+export const awaiting = (t: { readonly paid: string; readonly notPaid: string; readonly accepted?: string; readonly refused?: string; readonly first?: readonly object[] }) =>
+  ({
+    REPORT: [
+      ...(t.first ?? []),
+      { guard: "settles", target: t.paid, actions: "record" },
+      { guard: "fails", target: t.notPaid, actions: "record" },
+      t.accepted ? { guard: "accepted", target: t.accepted, actions: "record" } : { guard: "accepted", actions: "record" },
+    ],
+    ...(t.refused ? { REFUSED: { target: t.refused, actions: "refused" } } : {}),
+    ...inFlight({ paid: t.paid, notPaid: t.notPaid }),
+    // XState's config types cannot follow transitions built by a function; names are checked when the machine is created.
+  }) as never
+
 /** The `on` of a state out of flight: review commands are refused, reports ignored. */
 export const settledOn = { "REVIEW.RETRY": { actions: "refuseReview" }, "REVIEW.RESOLVE": { actions: "refuseReview" } } as const
 
@@ -299,27 +318,12 @@ export const lifecycleRefundMachine = refundSetup.createMachine({
     requested: {
       tags: ["reserved", "unconfirmed"],
       entry: "request",
-      on: {
-        REPORT: [
-          { guard: "settles", target: "succeeded", actions: "record" },
-          { guard: "fails", target: "failed", actions: "record" },
-          { guard: "accepted", target: "pending", actions: "record" },
-        ],
-        REFUSED: { target: "failed", actions: "refused" },
-        ...inFlight({ paid: "succeeded", notPaid: "failed" }),
-      },
+      on: awaiting({ paid: "succeeded", notPaid: "failed", accepted: "pending", refused: "failed" }),
     },
     pending: {
       tags: ["reserved"],
       entry: "watch",
-      on: {
-        REPORT: [
-          { guard: "settles", target: "succeeded", actions: "record" },
-          { guard: "fails", target: "failed", actions: "record" },
-          { guard: "accepted", actions: "record" },
-        ],
-        ...inFlight({ paid: "succeeded", notPaid: "failed" }),
-      },
+      on: awaiting({ paid: "succeeded", notPaid: "failed" }),
     },
     succeeded: {
       tags: ["settled"],

@@ -5,29 +5,29 @@
  * once. A COMPLETED refund can still be reversed when the bank rejects it afterwards: the money comes
  * back and the amount is free again, the refund kept on record.
  */
-import { inFlight, refundContext, refundSetup, settledOn } from "../lifecycle/refund.js"
+import { awaiting, refundContext, refundSetup, settledOn } from "../lifecycle/refund.js"
 
 const says = (word: string) => ({ type: "says", params: { word } }) as const
 
-/** The REPORTs every OneKey state in flight takes, in the order the words are checked. */
-const reports = (here: string) =>
-  [
-    { guard: "settles", target: "completed", actions: "record" },
-    { guard: says("CANCELLED"), target: "cancelled", actions: "record" },
-    { guard: "fails", target: "rejected", actions: "record" },
-    ...(here === "delivered"
-      ? []
-      : [
-          { guard: says("DELIVERED"), target: "delivered", actions: "record" },
-          ...(here === "inProgress" ? [] : [{ guard: says("IN_PROGRESS"), target: "inProgress", actions: "record" }]),
-          ...(here === "incorrectDetails" ? [] : [{ guard: says("INCORRECT_DETAILS"), target: "incorrectDetails", actions: "record" }]),
-          ...(here === "pending" || here === "inProgress" ? [] : [{ guard: "accepted", target: "pending", actions: "record" }]),
-        ]),
-    { guard: "accepted", actions: "record" },
-    // XState's config types cannot follow a list built by a function; the machine below checks names at run time.
-  ] as never[]
-
-const flight = inFlight({ paid: "completed", notPaid: "rejected" })
+/** What a OneKey state in flight takes: the provider's words first, then settled / rejected / accepted. */
+const onekeyOn = (here: string) =>
+  awaiting({
+    paid: "completed",
+    notPaid: "rejected",
+    // PENDING again after IN_PROGRESS or DELIVERED is stale: those stay; from elsewhere it is `pending`.
+    ...(here === "pending" || here === "inProgress" || here === "delivered" ? {} : { accepted: "pending" }),
+    ...(here === "requesting" ? { refused: "rejected" } : {}),
+    first: [
+      { guard: says("CANCELLED"), target: "cancelled", actions: "record" },
+      ...(here === "delivered"
+        ? []
+        : [
+            { guard: says("DELIVERED"), target: "delivered", actions: "record" },
+            ...(here === "inProgress" ? [] : [{ guard: says("IN_PROGRESS"), target: "inProgress", actions: "record" }]),
+            ...(here === "incorrectDetails" ? [] : [{ guard: says("INCORRECT_DETAILS"), target: "incorrectDetails", actions: "record" }]),
+          ]),
+    ],
+  })
 
 /** OneKey refunds: bank refunds through PENDING → DELIVERED → COMPLETED, card ones SUCCESS / REJECTED / IN_PROGRESS. */
 export const onekeyRefundMachine = refundSetup.createMachine({
@@ -40,31 +40,31 @@ export const onekeyRefundMachine = refundSetup.createMachine({
       description: "POST /v3/refunds sent; a card answers SUCCESS, REJECTED or IN_PROGRESS, a bank refund PENDING.",
       tags: ["reserved", "unconfirmed"],
       entry: "request",
-      on: { REPORT: [...reports("requesting")], REFUSED: { target: "rejected", actions: "refused" }, ...flight },
+      on: onekeyOn("requesting"),
     },
     pending: {
       description: "PENDING: OneKey has the refund and will send it to the bank.",
       tags: ["reserved"],
       entry: "watch",
-      on: { REPORT: [...reports("pending")], ...flight },
+      on: onekeyOn("pending"),
     },
     incorrectDetails: {
       description: "INCORRECT_DETAILS: the bank account was refused; the amount stays held until OneKey rejects or re-sends it.",
       tags: ["reserved"],
       entry: "watch",
-      on: { REPORT: [...reports("incorrectDetails")], ...flight },
+      on: onekeyOn("incorrectDetails"),
     },
     inProgress: {
       description: "IN_PROGRESS: the card network has not answered yet.",
       tags: ["reserved"],
       entry: "watch",
-      on: { REPORT: [...reports("inProgress")], ...flight },
+      on: onekeyOn("inProgress"),
     },
     delivered: {
       description: "DELIVERED: the bank has the transfer; COMPLETED once it pays.",
       tags: ["reserved"],
       entry: "watch",
-      on: { REPORT: [...reports("delivered")], ...flight },
+      on: onekeyOn("delivered"),
     },
     completed: {
       description: "COMPLETED (or card SUCCESS): the money went back; the bank can still reverse it.",
