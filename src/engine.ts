@@ -444,7 +444,11 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
       for (const t of due) {
         const fired = await step(t.paymentId, { type: "TIMER", at: now(), timerId: t.timerId, name: t.name, data: t.data as never }, { command: false, timerFired: t.timerId }).catch(async (e) => {
           if (isPaystateError(e, "PAYMENT_NOT_FOUND")) return undefined
-          throw e
+          // One timer that cannot be applied must not hold back the others due with it; a store that
+          // is down stops the run (nothing else could be written either).
+          if (isPaystateError(e, "STORE_UNAVAILABLE") || isPaystateError(e, "ENGINE_CLOSED")) throw e
+          onError(e, `timer ${t.timerId} of ${t.paymentId}`)
+          return undefined
         })
         if (fired) await runAll(fired.added, false, fired.row).catch((err) => onError(err, `timer ${t.timerId} of ${t.paymentId}`))
       }

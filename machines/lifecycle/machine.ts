@@ -145,10 +145,10 @@ const refusal = (code: Refusal["code"], message: string, details?: Details) => (
 export const createPaymentMachine = (policy: PaymentPolicy) => {
   const refundMachines = policy.refundMachines ?? { lifecycleRefund: lifecycleRefundMachine }
   const defaultRefundMachine = Object.keys(refundMachines)[0] ?? "lifecycleRefund"
-  const pollTimer = (entry: LedgerEntry, n: number, at: string): TimerRequest | undefined => {
+  const pollTimer = (entry: LedgerEntry, n: number, at: string, round?: string): TimerRequest | undefined => {
     const delay = policy.refundPollDelaysMs?.[n]
     if (delay === undefined) return undefined
-    return { timerId: `poll:${entry.id}`, name: "poll", at: new Date(Date.parse(at) + delay).toISOString(), data: { refundId: entry.id, n } }
+    return { timerId: `poll:${entry.id}`, name: "poll", at: new Date(Date.parse(at) + delay).toISOString(), data: { refundId: entry.id, n, ...(round ? { round } : {}) } }
   }
   const toRefund = (refundId: string, event: RefundEvent) => ({ type: "toRefund" as const, params: { refundId, event } })
   const report = (r: ProviderRefundState, at: string): RefundEvent => ({
@@ -352,13 +352,15 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
       enqueue(toRefund(entry.id, { type: "POLL", at: e.at, n }))
       return
     }
-    const next = pollTimer(entry, n + 1, e.at)
+    const next = pollTimer(entry, n + 1, e.at, typeof e.data?.round === "string" ? e.data.round : undefined)
     const gaveUp = next ? {} : { needsReview: true, reviewReason: `Still ${entry.providerStatus ?? entry.status} after ${n + 1} lookups; the provider never settled it.` }
     enqueue.assign({
       refunds: ctx.refunds.map((r) => (r.id === entry.id ? { ...r, polls: n + 1, ...gaveUp, updatedAt: e.at } : r)),
       updatedAt: e.at,
     })
-    enqueue({ type: "effect", params: { opId: `${entry.id}:poll:${n}`, op: "refund.status", payload: { refundId: entry.id, providerRef: entry.providerRef ?? null, kind: entry.kind } } })
+    // After a retry the schedule starts over at 0: the round (the retry's time) keeps each lookup its own effect.
+    const round = typeof e.data?.round === "string" ? `:${e.data.round}` : ""
+    enqueue({ type: "effect", params: { opId: `${entry.id}:poll${round}:${n}`, op: "refund.status", payload: { refundId: entry.id, providerRef: entry.providerRef ?? null, kind: entry.kind } } })
     if (next) enqueue({ type: "timer", params: next })
   })
 
@@ -426,7 +428,7 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
     // The refund's own effect is still in the outbox (being retried): it is the lookup; no poll is added.
     if (e.lookup === false) return
     enqueue({ type: "effect", params: { opId: `${entry.id}:review:${e.at}`, op: "refund.status", payload: { refundId: entry.id, providerRef: entry.providerRef ?? null, kind: entry.kind } } })
-    const t = pollTimer(entry, 0, e.at)
+    const t = pollTimer(entry, 0, e.at, `r${Date.parse(e.at).toString(36)}`)
     if (t) enqueue({ type: "timer", params: t })
   })
 

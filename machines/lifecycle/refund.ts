@@ -58,6 +58,8 @@ export interface RefundContext {
   readonly providerStatus: string | null
   readonly reason: string | null
   readonly polls: number
+  /** How many times a person asked for the poll to start over: each round's lookups are new effects. */
+  readonly pollRound?: number
   /** True once the first poll timer is set: a later accepted state does not restart the schedule. */
   readonly watching: boolean
   readonly needsReview: boolean
@@ -176,7 +178,9 @@ export const refundActions = {
       updatedAt: event.at,
       ...(next ? {} : { needsReview: true, reviewReason: `Still ${context.providerStatus ?? "in flight"} after ${n + 1} lookups; the provider never settled it.` }),
     })
-    enqueue({ type: "effect", params: lookup(context, `${context.id}:poll:${n}`) })
+    // A lookup is its own effect per round: after a retry the schedule starts at 0 again.
+    const round = context.pollRound ? `:r${context.pollRound}` : ""
+    enqueue({ type: "effect", params: lookup(context, `${context.id}:poll${round}:${n}`) })
     if (next) enqueue({ type: "timer", params: next })
   }),
   /** The engine's word that the refund's effect ran out of its retry window: a person must look. */
@@ -187,7 +191,7 @@ export const refundActions = {
   /** A person asks for a flagged refund to be looked up again: the poll starts over. */
   retryReview: act(({ context, event, enqueue }) => {
     if (event.type !== "REVIEW.RETRY") return
-    enqueue.assign({ needsReview: false, reviewReason: null, polls: 0, updatedAt: event.at })
+    enqueue.assign({ needsReview: false, reviewReason: null, polls: 0, pollRound: (context.pollRound ?? 0) + 1, updatedAt: event.at })
     // The refund's own effect is still in the outbox (being retried): it is the lookup; no poll is added.
     if (event.lookup === false) return
     enqueue({ type: "effect", params: lookup(context, `${context.id}:review:${event.at}`) })

@@ -199,4 +199,42 @@ describe("OneKey refunds through the engine", () => {
       await e.close()
     }
   })
+
+  it("after a person retries a flagged refund, its new polls run as new lookups (no clash with the first round)", async () => {
+    const clock = manualClock()
+    const errors: unknown[] = []
+    const e = world.newEngine({ clock, engine: { onError: (err: unknown) => void errors.push(err) } })
+    await world.control("/_sandbox/webhook-url", { url: null })
+    try {
+      const p = await e.payments.create({ provider: "onekey", amount: 10000, currency: "MXN", country: "MX", payment_method: "SE", payer })
+      await world.control(`/_sandbox/deposits/${p.providerRef}/complete`)
+      await e.payments.sync(p.id)
+      const r = (await e.payments.refund({ paymentId: p.id, amount: 4000, bank_account })).refunds[0]!
+      for (const m of [5, 25, 125, 625]) {
+        clock.advance(m * 60_000)
+        await e.runDueTimers()
+      }
+      const [item] = (await e.review.list()).filter((i) => i.refundId === r.id)
+      expect(item).toBeTruthy()
+      await e.review.retry(item!.id, { by: "ops", note: "bank says it is on its way" })
+      for (const m of [5, 25]) {
+        clock.advance(m * 60_000)
+        expect(await e.runDueTimers()).toBe(1)
+      }
+      expect(errors).toEqual([])
+      expect((await e.payments.get(p.id)).refunds[0]).toMatchObject({ status: "pending", needsReview: false })
+      const lookups = (await e.store.outbox(p.id)).filter((o) => o.op === "refund.status").map((o) => o.opId)
+      expect(new Set(lookups).size).toBe(lookups.length)
+      expect(lookups.length).toBeGreaterThanOrEqual(6)
+      await world.control(`/_sandbox/refunds/${r.providerRef}/status`, { status: "DELIVERED" })
+      await world.control(`/_sandbox/refunds/${r.providerRef}/status`, { status: "COMPLETED" })
+      clock.advance(125 * 60_000)
+      const n = await e.runDueTimers()
+      expect(n).toBe(1)
+      expect((await e.payments.get(p.id)).refunds[0]).toMatchObject({ status: "succeeded", state: "completed", needsReview: false })
+    } finally {
+      await world.control("/_sandbox/webhook-url", { url: `${world.receiver.url}/webhooks/onekey` })
+      await e.close()
+    }
+  })
 })
