@@ -19,6 +19,7 @@ const USAGE = `paystate — payment lifecycles as durable state machines
   paystate review resolve <item-id> --outcome succeeded|failed --note TEXT [--by NAME] [store flags] [--config FILE]
   paystate replay --check [store flags] [--config app.js] [--json]
   paystate diagram <machine> [--format mermaid|json]   (paystate diagram --list names them)
+  paystate console [--port N] [--host ADDR] [--base-path PATH] [store flags] [--config FILE]   (token: PAYSTATE_CONSOLE_TOKEN)
 
 Store flags: --store pglite|postgres, --data-dir DIR (PGlite, default .paystate/demo), --url URL and
 --schema NAME (PostgreSQL; PAYSTATE_DATABASE_URL / PAYSTATE_DATABASE_SCHEMA; a URL alone means
@@ -113,8 +114,14 @@ const main = async (argv: readonly string[]): Promise<number> => {
       console.log(a.flags.format === "json" ? JSON.stringify(toJson(m), null, 2) : toMermaid(m))
       return 0
     }
+    case "console": {
+      const { CONSOLE_FLAGS, consoleCommand } = await import("./console.js")
+      const a = parseCommand("console", rest, CONSOLE_FLAGS, 0)
+      if (a.help) return help(commandHelp("paystate console", CONSOLE_FLAGS))
+      return consoleCommand(a)
+    }
     default:
-      throw new CliError(`Unknown command "${command}". Commands: demo, sandbox, list, status, history, review, replay, diagram.\n\n${USAGE}`)
+      throw new CliError(`Unknown command "${command}". Commands: demo, sandbox, list, status, history, review, replay, diagram, console.\n\n${USAGE}`)
   }
 }
 

@@ -37,7 +37,7 @@ describe("flags and values", { timeout: 180_000 }, () => {
     [["review", "resolve", "pay_x/rf_y", "--note", "x"], /review resolve needs --outcome succeeded\|failed/],
     [["review", "resolve", "pay_x/rf_y", "--outcome", "maybe", "--note", "x"], /--outcome maybe is not one of: succeeded, failed\./],
     [["review", "resolve", "pay_x/rf_y", "--outcome", "failed"], /review resolve needs --note/],
-    [["frobnicate"], /Unknown command "frobnicate"\. Commands: demo, sandbox, list, status, history, review, replay, diagram\./],
+    [["frobnicate"], /Unknown command "frobnicate"\. Commands: demo, sandbox, list, status, history, review, replay, diagram, console\./],
     [["list", "--data-dir", "x", "--url", "postgres://h/db"], /--data-dir is for --store pglite; this command runs on postgres\./],
     [["list", "--store", "pglite", "--url", "postgres://h/db"], /--url is for --store postgres; this command runs on pglite\./],
     [["list", "--store", "postgres"], /--store postgres needs a database: pass --url postgres:\/\/… or set PAYSTATE_DATABASE_URL\./],
