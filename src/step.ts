@@ -131,6 +131,7 @@ const run = (
   const timersCancel: string[] = []
   const trace: TraceItem[] = []
   const children: Record<string, RefundSnapshotJson> = { ...childrenIn }
+  const settled = new Set<string>()
   let refusal: Refusal | undefined
   let current = first.snapshot
   const take = (actions: readonly { type: string; params?: unknown }[], at: string) => {
@@ -190,11 +191,12 @@ const run = (
     if (refusal) return
     const done = after.status === "done"
     trace.push({ refundId, machine: rm.id, event, value: after.value, context: after.context, ...(before ? {} : { started: true }), ...(done ? { done } : {}) })
-    // A finished or settled refund machine leaves the snapshot: its ledger entry keeps everything it
-    // knows (state, path, version, provider facts), and `atRest` rebuilds it from there if the bank
-    // reverses it. A payment with many settled refunds carries only the ones in flight.
-    if (done || after.hasTag("settled")) delete children[refundId]
-    else children[refundId] = persistChild(rm, after)
+    if (done) delete children[refundId]
+    else {
+      children[refundId] = persistChild(rm, after)
+      if (after.hasTag("settled")) settled.add(refundId)
+      else settled.delete(refundId)
+    }
     const view = { ...ledgerView(after, at, refundId), version: versionOf(rm) }
     if (!before) queue.push({ ...view, entered: String((rm.config as { initial?: unknown }).initial ?? view.state) })
     else if (!sameView({ ...ledgerView(before, at, refundId), version: view.version }, view)) queue.push(view)
@@ -209,6 +211,11 @@ const run = (
     trace.push({ event: e, value: next.value, context: next.context })
     take(actions, e.at)
   }
+  // Settled refund machines leave the snapshot once the step is over (not before: a later report in
+  // the same step, a bank reversal say, must still find them): the ledger entry keeps everything they
+  // know (state, path, version, provider facts) and `atRest` rebuilds one from it if the bank reverses
+  // it. A payment with many settled refunds carries only the ones in flight.
+  for (const id of settled) delete children[id]
   const snapshot = JSON.parse(
     JSON.stringify({ machine: machine.id, version: versionOf(machine), value: current.value, context: current.context, ...(Object.keys(children).length ? { children } : {}) }),
   ) as PersistedSnapshot
