@@ -721,6 +721,26 @@ const benchRefundMachines = async () => {
   }
 }
 
+/** Issue 17: the console's filtered list pages at 1M payments on PostgreSQL (bench/console-list.ts, its own schema). */
+const benchConsole = async () => {
+  const t0 = performance.now()
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(here, "console-list.ts")], { encoding: "utf8", env: { ...process.env, PAYSTATE_PG_URL: PG_URL }, timeout: 15 * 60_000 })
+  const line = (r.stdout ?? "").split("\n").find((l) => /console list at/.test(l))
+  const worst = line ? Number(/worst p95 ([\d.]+) ms/.exec(line)?.[1]) : NaN
+  record(
+    {
+      id: "console.list.1M",
+      title: "console: GET /api/payments, filtered first and keyset next pages, 1M payments on PostgreSQL",
+      goal: "< 300 ms per page (p95)",
+      unit: "ms",
+      value: Number.isFinite(worst) ? { worstP95Ms: worst } : `failed: ${(r.stderr ?? "").slice(-500)}`,
+      meetsGoal: Number.isFinite(worst) ? worst < 300 : false,
+      note: line?.trim(),
+    },
+    t0,
+  )
+}
+
 const main = async () => {
   say(`paystate bench — rounds ${ROUNDS}${QUICK ? " (quick)" : ""}, load ${machine().loadavg.join(" ")}`)
   const hasPg = await pgReachable()
@@ -732,6 +752,7 @@ const main = async () => {
     ["concurrency", benchConcurrency, true],
     ["growth", benchGrowth, true],
     ["lists", benchLists, true],
+    ["console", benchConsole, true],
     ["pglite.freshStart", benchStart, false],
     ["peer", benchPeer, false],
   ]
