@@ -28,6 +28,7 @@ const itemId = z.string().min(3).max(400).regex(/^[^/\s]+\/\S+$/, "a review item
 const resolution = z.strictObject({
   outcome: z.enum(["succeeded", "failed"]),
   note: z.string().min(1, "say why in a note").max(2000),
+  providerRef: z.string().min(1).max(200).optional(),
   by: z.string().min(1).max(200).optional(),
 })
 const retryOptions = z.strictObject({ note: z.string().max(2000).optional(), by: z.string().min(1).max(200).optional() }).optional()
@@ -140,7 +141,7 @@ export const createReview = (deps: ReviewDeps) => {
     const at = deps.now()
     const outboxDone = effect ? [effect.id] : []
     if (entry) {
-      await deps.step(paymentId, { type: "REVIEW.RESOLVE", at, refundId: entry.id, outcome: r.outcome, note: r.note, by }, { command: true, outboxDone })
+      await deps.step(paymentId, { type: "REVIEW.RESOLVE", at, refundId: entry.id, outcome: r.outcome, note: r.note, by, ...(r.providerRef ? { providerRef: r.providerRef } : {}) }, { command: true, outboxDone })
     } else if (effect) {
       const event: PaymentEvent =
         r.outcome === "succeeded"

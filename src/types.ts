@@ -148,6 +148,11 @@ export interface ReviewResolution {
   readonly note: string
   /** Who; kept in the journal. Default "host". */
   readonly by?: string
+  /**
+   * The provider's id of the refund, when the person found it (in the provider's dashboard) and
+   * paystate never learnt it: later reports about it (a bank reversal) then reach this refund.
+   */
+  readonly providerRef?: string
 }
 
 /** The Promise facade `createEngine` returns, typed by the providers it was created with. */

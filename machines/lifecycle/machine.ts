@@ -378,7 +378,13 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
       return
     }
     if (entry.machine && !entry.unattributed) {
-      enqueue(toRefund(entry.id, { type: "REVIEW.RESOLVE", at: e.at, outcome: e.outcome, note: e.note, by: e.by }))
+      // One provider refund belongs to one refund: a provider id another entry holds is refused.
+      const holder = e.providerRef ? ctx.refunds.find((r) => r !== entry && r.providerRef === e.providerRef) : undefined
+      if (holder) {
+        enqueue(refusal("INVALID_INPUT", `The provider's refund ${e.providerRef} is already recorded on ${holder.id}.`, { refundId: e.refundId, holder: holder.id }))
+        return
+      }
+      enqueue(toRefund(entry.id, { type: "REVIEW.RESOLVE", at: e.at, outcome: e.outcome, note: e.note, by: e.by, ...(e.providerRef ? { providerRef: e.providerRef } : {}) }))
       return
     }
     const review = { outcome: e.outcome, note: e.note, by: e.by, at: e.at }

@@ -92,7 +92,7 @@ export type RefundEvent =
   | { readonly type: "REFUSED"; readonly at: string; readonly code: string; readonly message: string }
   /** A durable poll timer fired: look the refund up. */
   | { readonly type: "POLL"; readonly at: string; readonly n: number }
-  | { readonly type: "REVIEW.RESOLVE"; readonly at: string; readonly outcome: "succeeded" | "failed"; readonly note: string; readonly by: string }
+  | { readonly type: "REVIEW.RESOLVE"; readonly at: string; readonly outcome: "succeeded" | "failed"; readonly note: string; readonly by: string; readonly providerRef?: string }
   | { readonly type: "REVIEW.RETRY"; readonly at: string; readonly note?: string; readonly by: string; readonly lookup?: boolean }
   | { readonly type: "REVIEW.FLAG"; readonly at: string; readonly reason: string }
 
@@ -205,6 +205,7 @@ export const refundActions = {
     enqueue.assign({
       needsReview: false,
       review: { outcome: event.outcome, note: event.note, by: event.by, at: event.at },
+      providerRef: context.providerRef ?? event.providerRef ?? null,
       reason: event.outcome === "failed" ? `resolved by ${event.by}: ${event.note}` : context.reason,
       updatedAt: event.at,
     })

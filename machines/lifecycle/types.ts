@@ -170,7 +170,7 @@ export type PaymentEvent =
   | { readonly type: "PROVIDER.SYNC"; readonly at: string; readonly payment?: ProviderPaymentState; readonly refunds?: readonly ProviderRefundState[] }
   | { readonly type: "TIMER"; readonly at: string; readonly timerId: string; readonly name: string; readonly data?: Details }
   /** A person settles a refund (or an unattributed provider refund) that needs review. */
-  | { readonly type: "REVIEW.RESOLVE"; readonly at: string; readonly refundId: string; readonly outcome: "succeeded" | "failed"; readonly note: string; readonly by: string }
+  | { readonly type: "REVIEW.RESOLVE"; readonly at: string; readonly refundId: string; readonly outcome: "succeeded" | "failed"; readonly note: string; readonly by: string; readonly providerRef?: string }
   /** A person asks for a refund that needs review to be looked up again (and polled anew). */
   | { readonly type: "REVIEW.RETRY"; readonly at: string; readonly refundId: string; readonly note?: string; readonly by: string; readonly lookup?: boolean }
   /** The engine flags a refund for review (its effect ran out of its retry window); its amount stays reserved. */

@@ -18,6 +18,8 @@ const onekeyOn = (here: string) =>
     ...(here === "pending" || here === "inProgress" || here === "delivered" ? {} : { accepted: "pending" }),
     ...(here === "requesting" ? { refused: "rejected" } : {}),
     first: [
+      // INCORRECT_DETAILS again (a poll, a repeated notification) is not a new PENDING: it stays.
+      ...(here === "incorrectDetails" ? [{ guard: says("INCORRECT_DETAILS"), actions: "record" }] : []),
       { guard: says("CANCELLED"), target: "cancelled", actions: "record" },
       ...(here === "delivered"
         ? []
