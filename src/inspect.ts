@@ -53,7 +53,7 @@ export const createInspector = (target: InspectFn | { next?: InspectFn } | undef
     const child = row.snapshot.children?.[item.refundId!]
     let logic = machines.get(sessionId)
     if (!logic && registry && child) logic = registry.refund(child)
-    if (!logic && registry && item.machine) logic = registry.versions().some((v) => v.machine === item.machine) ? safeRefund(registry, item.machine) : undefined
+    if (!logic && registry && item.machine) logic = refundByName(registry, item.machine)
     if (logic) machines.set(sessionId, logic)
     return { id: item.refundId!, sessionId, src: item.machine ?? "refund", logic, _parent: parent, system: undefined }
   }
@@ -110,7 +110,8 @@ export const createInspector = (target: InspectFn | { next?: InspectFn } | undef
   }
 }
 
-const safeRefund = (registry: MachineRegistry, name: string): AnyStateMachine | undefined => {
+/** A registered refund machine by name (a refund that finished within its first step left no snapshot to name its version). */
+const refundByName = (registry: MachineRegistry, name: string): AnyStateMachine | undefined => {
   const v = registry.versions().find((r) => r.machine === name)
   return v ? registry.refund(v) : undefined
 }

@@ -141,6 +141,22 @@ const opState = (op: string, status: "requested" | "succeeded" | "failed", at: s
 
 const refusal = (code: Refusal["code"], message: string, details?: Details) => ({ type: "refuse" as const, params: { code, message, details } })
 
+/**
+ * Why a person's resolution may not stand, if it may not: money that has moved (settled, and provider
+ * refunds already reported done) can never exceed what was captured, and a resolution never adds to
+ * what is held beyond it. Shared by refunds settled in their machine and those the ledger settles.
+ */
+const resolutionRefusal = (ctx: MachineContext, refunds: readonly LedgerEntry[], refundId: string, outcome: string) => {
+  const held = (x: ReturnType<typeof totals>) => x.settled + x.reserved + x.unattributed
+  const t = totals({ capturedAmount: ctx.capturedAmount, refunds })
+  const moved = refunds.reduce((sum, r) => sum + (r.status === "succeeded" ? r.amount : 0), 0)
+  if (moved <= ctx.capturedAmount && held(t) <= Math.max(ctx.capturedAmount, held(totals(ctx)))) return undefined
+  return refusal("REFUND_EXCEEDS_REFUNDABLE", `Resolving ${refundId} as ${outcome} would put ${moved} refunded (settled ${t.settled}, reserved ${t.reserved}, unattributed ${t.unattributed}) above the ${ctx.capturedAmount} captured.`, {
+    refundId,
+    ...t,
+  })
+}
+
 /** Builds the machine for one provider from its policy. */
 export const createPaymentMachine = (policy: PaymentPolicy) => {
   const refundMachines = policy.refundMachines ?? { lifecycleRefund: lifecycleRefundMachine }
@@ -312,20 +328,10 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
       updatedAt: e.at,
     }
     const refunds = settleUnattributed(ctx.refunds.map((r) => (r === entry ? next : r)), e.at)
-    if (e.review && e.review !== entry.review) {
-      const t = totals({ capturedAmount: ctx.capturedAmount, refunds })
-      const held = (x: ReturnType<typeof totals>) => x.settled + x.reserved + x.unattributed
-      // A person's word can never put more money back than was captured, nor hold more than before.
-      const moved = refunds.reduce((sum, r) => sum + (r.status === "succeeded" ? r.amount : 0), 0)
-      if (moved > ctx.capturedAmount || held(t) > Math.max(ctx.capturedAmount, held(totals(ctx)))) {
-        enqueue(
-          refusal("REFUND_EXCEEDS_REFUNDABLE", `Resolving ${e.refundId} as ${e.review.outcome} would put ${moved} refunded (settled ${t.settled}, reserved ${t.reserved}, unattributed ${t.unattributed}) above the ${ctx.capturedAmount} captured.`, {
-            refundId: e.refundId,
-            ...t,
-          }),
-        )
-        return
-      }
+    const refused = e.review && e.review !== entry.review ? resolutionRefusal(ctx, refunds, e.refundId, e.review.outcome) : undefined
+    if (refused) {
+      enqueue(refused)
+      return
     }
     enqueue.assign({ refunds, updatedAt: e.at })
   })
@@ -399,18 +405,9 @@ export const createPaymentMachine = (policy: PaymentPolicy) => {
       updatedAt: e.at,
     }
     const refunds = settleUnattributed(ctx.refunds.map((r) => (r === entry ? settled : r)), e.at)
-    const held = (t: ReturnType<typeof totals>) => t.settled + t.reserved + t.unattributed
-    const t = totals({ capturedAmount: ctx.capturedAmount, refunds })
-    // Money that has moved (settled, and provider refunds already reported done) can never exceed
-    // what was captured, and a resolution never adds to what is held beyond it.
-    const moved = refunds.reduce((sum, r) => sum + (r.status === "succeeded" ? r.amount : 0), 0)
-    if (moved > ctx.capturedAmount || held(t) > Math.max(ctx.capturedAmount, held(totals(ctx)))) {
-      enqueue(
-        refusal("REFUND_EXCEEDS_REFUNDABLE", `Resolving ${e.refundId} as ${e.outcome} would put ${moved} refunded (settled ${t.settled}, reserved ${t.reserved}, unattributed ${t.unattributed}) above the ${ctx.capturedAmount} captured.`, {
-          refundId: e.refundId,
-          ...t,
-        }),
-      )
+    const refused = resolutionRefusal(ctx, refunds, e.refundId, e.outcome)
+    if (refused) {
+      enqueue(refused)
       return
     }
     enqueue.assign({ refunds, updatedAt: e.at })
