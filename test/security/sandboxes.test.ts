@@ -23,6 +23,12 @@ const wireValue = (): fc.Arbitrary<unknown> =>
     fc.jsonValue({ maxDepth: 3 }),
   )
 
+/** `{"__proto__":value, ...rest}` as JSON text: the key a parser keeps as an own property. */
+const withProtoKey = (objectText: string, valueText: string): string => {
+  const rest = objectText.slice(1)
+  return `{"__proto__":${valueText}${rest === "}" ? "" : ","}${rest}`
+}
+
 /** A valid body with up to three fields replaced, added or removed (JSON keeps `__proto__` as a key). */
 const mutated = (base: Record<string, unknown>): fc.Arbitrary<string> => {
   const keys = Object.keys(base)
@@ -41,8 +47,9 @@ const mutated = (base: Record<string, unknown>): fc.Arbitrary<string> => {
       const k = c.sub !== undefined && target !== o ? c.sub : c.key
       if (c.value === undefined) delete target[k]
       else target[k] = c.value
-      // JSON.stringify drops an own "__proto__" key set by assignment; write it into the text instead.
-      text = k === "__proto__" && target === o && c.value !== undefined ? JSON.stringify(o).replace(/^\{/, `{"__proto__":${JSON.stringify(c.value)},`).replace(/,\}$/, "}") : JSON.stringify(o)
+      // JSON.stringify drops an own "__proto__" key set by assignment; write it into the text instead,
+      // by concatenation: String.replace would read "$'" or "$&" inside a generated value as a pattern.
+      text = k === "__proto__" && target === o && c.value !== undefined ? withProtoKey(JSON.stringify(o), JSON.stringify(c.value)) : JSON.stringify(o)
     }
     return text
   })
@@ -53,6 +60,19 @@ interface Route {
   readonly path: string
   readonly base: Record<string, unknown>
 }
+
+describe("the hostile body generator", () => {
+  // CI once failed here, not in a sandbox: a generated "$'" was read as a replacement pattern.
+  it("writes a __proto__ key whose value holds $-patterns as valid JSON", () => {
+    for (const value of ["$'", "$&", "$`", "$$", "a$'b"]) {
+      for (const base of ["{}", '{"a":1}']) {
+        const parsed = JSON.parse(withProtoKey(base, JSON.stringify(value))) as Record<string, unknown>
+        expect(Object.prototype.hasOwnProperty.call(parsed, "__proto__")).toBe(true)
+        expect(Object.getOwnPropertyDescriptor(parsed, "__proto__")?.value).toBe(value)
+      }
+    }
+  })
+})
 
 describe("provider sandboxes answer hostile bodies with 4xx, never 500", () => {
   let k: RunningKomojuSandbox
