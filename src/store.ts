@@ -30,7 +30,7 @@ export interface StoredPayment {
   readonly updatedAt: string
   /** True while a refund of the payment needs a person (flagged for review, or an unattributed provider refund). */
   readonly needsReview?: boolean
-  /** Starts at 1 and grows by one on every commit. */
+  /** Starts at 1 and grows by one with every journal entry (one per commit, unless a step batched events). */
   readonly version: number
   readonly snapshot: PersistedSnapshot
 }
@@ -75,13 +75,23 @@ export interface TimerRow {
   readonly data: Json
 }
 
+/** What a commit journals for one event; the store adds the payment id and the version. */
+export type JournalInput = Omit<JournalEntry, "version" | "paymentId" | "snapshot">
+
+/** A commit's journal entries as a list (one entry, or the several of a batched step). */
+export const journalOf = (commit: Pick<Commit, "journal">): readonly JournalInput[] => (Array.isArray(commit.journal) ? commit.journal : [commit.journal as JournalInput])
+
 /** Everything one step writes, atomically. */
 export interface Commit {
   readonly payment: Omit<StoredPayment, "version">
   /** The version the writer loaded; 0 for a new payment. A mismatch fails with CONCURRENT_MODIFICATION. */
   readonly expectedVersion: number
-  /** The journal entry: the event that caused the step (stores keep no snapshot per row). */
-  readonly journal: Omit<JournalEntry, "version" | "paymentId" | "snapshot">
+  /**
+   * The journal entry: the event that caused the step (stores keep no snapshot per row), or several in
+   * order when the engine applied several events in one step; each takes the next version, so the
+   * saved payment's version is `expectedVersion` + the number of entries.
+   */
+  readonly journal: JournalInput | readonly JournalInput[]
   readonly outboxAdd?: readonly Omit<OutboxRow, "attempts" | "state" | "lastError" | "retrySince">[]
   /** Outbox entries this step settles. */
   readonly outboxDone?: readonly string[]

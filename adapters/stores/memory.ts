@@ -8,6 +8,7 @@
  * passed, gets a TypeError instead of silently changing the store.
  */
 import {
+  journalOf,
   StoreConflict,
   type Commit,
   type JournalEntry,
@@ -109,16 +110,19 @@ export const memoryStore = (options: MemoryStoreOptions = {}): ScalableStore => 
     }
     for (const k of c.seen ?? []) if (seen.has(k)) throw new StoreConflict("duplicate", `Already seen: ${k}`)
     for (const o of c.outboxAdd ?? []) if (outbox.has(o.id)) throw new StoreConflict("duplicate", `Outbox entry ${o.id} exists.`)
-    const saved: StoredPayment = freeze({ ...c.payment, version: c.expectedVersion + 1 })
+    const entries = journalOf(c)
+    const saved: StoredPayment = freeze({ ...c.payment, version: c.expectedVersion + entries.length })
     payments.set(saved.id, saved)
     // The first payment to carry a reference keeps it, as the SQL stores answer the oldest.
     if (saved.providerRef !== null && !byRef.has(refKey(saved.provider, saved.providerRef))) byRef.set(refKey(saved.provider, saved.providerRef), saved.id)
     // Event-only, like the SQL stores: a journal row does not repeat the snapshot.
-    const entry: JournalEntry = freeze({ paymentId: saved.id, version: saved.version, at: c.journal.at, event: c.journal.event, status: c.journal.status } as JournalEntry)
-    journal.push(entry)
     let mine = journals.get(saved.id)
     if (!mine) journals.set(saved.id, (mine = []))
-    mine.push(entry)
+    for (const [i, j] of entries.entries()) {
+      const entry: JournalEntry = freeze({ paymentId: saved.id, version: c.expectedVersion + 1 + i, at: j.at, event: j.event, status: j.status } as JournalEntry)
+      journal.push(entry)
+      mine.push(entry)
+    }
     for (const o of c.outboxAdd ?? []) putOutbox({ ...o, attempts: 1, state: "pending", lastError: null, retrySince: null })
     for (const id of c.outboxDone ?? []) {
       const o = outbox.get(id)

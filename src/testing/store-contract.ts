@@ -157,6 +157,35 @@ export const storeContract = (name: string, make: (options?: ContractStoreOption
       expect(j.every((e) => e.snapshot === undefined)).toBe(true)
     })
 
+    it("writes a commit of several journal entries (a batched step) at consecutive versions, or none of them", async () => {
+      const id = uid("b")
+      await store.commit(commitFor(id, 0))
+      const at = "2026-01-01T00:00:01.000Z"
+      const batch = (expected: number): Commit => ({
+        ...commitFor(id, expected, { status: "captured" }),
+        journal: [
+          { at, event: { type: "B", i: 0 }, status: "pending" },
+          { at, event: { type: "B", i: 1 }, status: "captured" },
+          { at, event: { type: "B", i: 2 }, status: "captured" },
+        ],
+      })
+      const saved = await store.commit(batch(1))
+      expect(saved.version).toBe(4)
+      expect((await store.load(id))?.version).toBe(4)
+      const j = await store.journal(id)
+      expect(j.map((e) => [e.version, (e.event as { i?: number }).i ?? null, e.status])).toEqual([
+        [1, null, "pending"],
+        [2, 0, "pending"],
+        [3, 1, "captured"],
+        [4, 2, "captured"],
+      ])
+      // A stale batch writes none of its entries.
+      await expect(store.commit(batch(1))).rejects.toBeInstanceOf(StoreConflict)
+      expect((await store.journal(id)).length).toBe(4)
+      // The next single commit follows the batch.
+      expect((await store.commit(commitFor(id, 4))).version).toBe(5)
+    })
+
     it("pages a journal by version, and the one-argument call still returns all of it", async () => {
       const id = uid("p")
       for (let v = 0; v < 7; v++) await store.commit(commitFor(id, v))

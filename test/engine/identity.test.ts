@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest"
 import { memoryStore } from "../../adapters/stores/memory.js"
 import { isPaystateError } from "../../src/errors.js"
-import { StoreConflict, type Store } from "../../src/store.js"
+import { journalOf, StoreConflict, type Store } from "../../src/store.js"
 import { fakeProvider } from "../../src/testing/fake-provider.js"
 import { setup } from "./helpers.js"
 
@@ -117,7 +117,7 @@ describe("the outcome the provider gave always lands", () => {
     const store: Store = {
       ...inner,
       commit: async (c) => {
-        const type = (c.journal.event as { type?: string }).type
+        const type = (journalOf(c)[0]!.event as { type?: string }).type
         if (type === "OP.SUCCEEDED" && races > 0) {
           races--
           throw new StoreConflict("version", "another process wrote first")

@@ -9,6 +9,7 @@
  * [write, COMMIT].
  */
 import {
+  journalOf,
   StoreConflict,
   type Commit,
   type JournalEntry,
@@ -134,7 +135,8 @@ const commitStatement = (c: Commit): { text: string; values: unknown[]; name: st
   const p = c.payment
   const values: unknown[] = []
   const $ = (v: unknown) => `$${values.push(v)}`
-  const version = c.expectedVersion + 1
+  const entries = journalOf(c)
+  const version = c.expectedVersion + entries.length
   const create = c.expectedVersion === 0
   const head = [p.id, p.provider, p.providerRef, p.status, p.currency, p.amount, p.externalOrderNum, p.createdAt, p.updatedAt, version, JSON.stringify(p.snapshot), p.needsReview ?? false]
   head.forEach($)
@@ -147,7 +149,16 @@ const commitStatement = (c: Commit): { text: string; values: unknown[]; name: st
       : `p as (update paystate_payments set provider=$2, provider_ref=$3, status=$4, currency=$5, amount=$6, external_order_num=$7, created_at=$8, updated_at=$9, version=$10, snapshot=$11::jsonb, needs_review=$12
               where id = $1 and version = ${$(c.expectedVersion)} returning ${PAYMENT_COLS})`,
   )
-  parts.push(`j as (insert into paystate_journal (payment_id, version, at, event, status) select id, version, ${$(c.journal.at)}::timestamptz, ${$(JSON.stringify(c.journal.event))}::jsonb, ${$(c.journal.status)} from p)`)
+  if (entries.length === 1) {
+    const j = entries[0]!
+    parts.push(`j as (insert into paystate_journal (payment_id, version, at, event, status) select id, version, ${$(j.at)}::timestamptz, ${$(JSON.stringify(j.event))}::jsonb, ${$(j.status)} from p)`)
+  } else {
+    // A batched step: its events take the versions after the expected one, in order.
+    shape += "m"
+    parts.push(`j as (insert into paystate_journal (payment_id, version, at, event, status)
+      select p.id, ${$(c.expectedVersion)}::int + e.n::int, e.at, e.event, e.status
+      from p, jsonb_to_recordset(${$(JSON.stringify(entries.map((j, i) => ({ n: i + 1, at: j.at, event: j.event, status: j.status }))))}::jsonb) as e(n int, at timestamptz, event jsonb, status text))`)
+  }
   const seen = [...new Set(c.seen ?? [])]
   if (seen.length) {
     shape += "s"
