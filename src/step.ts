@@ -3,11 +3,11 @@
  * API, and turn the machine's actions into what the store must write. Nothing here does I/O.
  */
 import { createActor, type AnyStateMachine } from "xstate"
-import type { EffectRequest, Json, LedgerEntry, MachineAction, PaymentEvent, PaymentInput, PaymentMachine, RefundChanged, Refusal, TimerRequest } from "../machines/lifecycle/index.js"
+import type { EffectRequest, Json, LedgerEntry, MachineAction, PaymentEvent, PaymentInput, PaymentMachine, PaymentStatus, RefundChanged, Refusal, TimerRequest } from "../machines/lifecycle/index.js"
 import { refundStatusOf, type RefundContext } from "../machines/lifecycle/refund.js"
 import { registryOf, versionOf, type MachineRef, type MachineRegistry } from "./registry.js"
 import type { Redactor } from "./redact.js"
-import type { Commit, PersistedSnapshot, StoredPayment } from "./store.js"
+import { journalOf, type Commit, type JournalInput, type PersistedSnapshot, type StoredPayment } from "./store.js"
 import { statePath, statusOf } from "./view.js"
 
 /** What a step decided. */
@@ -216,73 +216,180 @@ const run = (
   // know (state, path, version, provider facts) and `atRest` rebuilds one from it if the bank reverses
   // it. A payment with many settled refunds carries only the ones in flight.
   for (const id of settled) delete children[id]
-  const snapshot = JSON.parse(
-    JSON.stringify({ machine: machine.id, version: versionOf(machine), value: current.value, context: current.context, ...(Object.keys(children).length ? { children } : {}) }),
-  ) as PersistedSnapshot
-  return { effects, timersSet, timersCancel, refusal, trace, snapshot }
+  return { effects, timersSet, timersCancel, refusal, trace, current, children }
+}
+
+/** How a step makes a snapshot plain JSON: a JSON round trip, or the engine's redacting copy that shares what it stored before. */
+export type StoreCopy = <T>(value: T) => T
+const jsonCopy: StoreCopy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T
+
+/** The persisted form of a live payment snapshot and its refund machines: plain JSON, copied once per step. */
+const persist = (machine: PaymentMachine, current: AnySnap, children: Readonly<Record<string, RefundSnapshotJson>>, copy: StoreCopy): PersistedSnapshot =>
+  copy({ machine: machine.id, version: versionOf(machine), value: current.value, context: current.context, ...(Object.keys(children).length ? { children } : {}) }) as PersistedSnapshot
+
+/**
+ * Deep equality as JSON sees it (a key holding `undefined` is a missing key), short-cutting on shared
+ * references: a transition copies only what it changes, so comparing a big context that one event left
+ * alone costs a walk over references, not a serialisation.
+ */
+const sameJson = (a: unknown, b: unknown): boolean => {
+  if (a === b) return true
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false
+  if (Array.isArray(a) !== Array.isArray(b)) return false
+  if (Array.isArray(a)) {
+    const bb = b as unknown[]
+    if (a.length !== bb.length) return false
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], bb[i])) return false
+    return true
+  }
+  const ao = a as Record<string, unknown>
+  const bo = b as Record<string, unknown>
+  for (const k in ao) if (ao[k] !== undefined && !sameJson(ao[k], bo[k])) return false
+  for (const k in bo) if (bo[k] !== undefined && ao[k] === undefined) return false
+  return true
 }
 
 /** The first step of a new payment, on the registry's current payment machine. */
-export const startStep = (machines: PaymentMachine | MachineRegistry, input: PaymentInput, ref?: Partial<MachineRef>): StepResult => {
+export const startStep = (machines: PaymentMachine | MachineRegistry, input: PaymentInput, ref?: Partial<MachineRef>, copy: StoreCopy = jsonCopy): StepResult => {
   const registry = registryOf(machines)
   // Replay starts a payment on the version its CREATE names; a new payment on the current one.
   const machine = registry.payment(ref)
   const [next, actions] = initialTransition(machine, input)
   const r = run(registry, machine, { snapshot: next, actions }, [], {}, { type: "xstate.init" })
-  return { ...r, enabled: true, changed: true }
+  return { effects: r.effects, timersSet: r.timersSet, timersCancel: r.timersCancel, refusal: r.refusal, trace: r.trace, snapshot: persist(machine, r.current, r.children, copy), enabled: true, changed: true }
 }
 
 /** Applies one event to a stored snapshot, on the payment machine version the snapshot names. */
-export const applyStep = (machines: PaymentMachine | MachineRegistry, stored: PersistedSnapshot, event: PaymentEvent): StepResult => {
+export const applyStep = (machines: PaymentMachine | MachineRegistry, stored: PersistedSnapshot, event: PaymentEvent): StepResult => applySteps(machines, stored, [event]).results[0]!
+
+/** What a batch of events decided: one result per event, and the snapshot after all of them. */
+export interface BatchResult {
+  /** Each result's `snapshot` is the one after the whole batch; `status` is the payment's after that event. */
+  readonly results: readonly (StepResult & { readonly status: PaymentStatus; readonly state: string })[]
+  readonly snapshot: PersistedSnapshot
+}
+
+/**
+ * Applies events one after another to a stored snapshot, as separate steps would, without persisting
+ * and restoring between them: a refused event leaves the state as it found it for the next one (so
+ * each event is accepted or refused exactly as if it had run alone, in this order), and the snapshot is
+ * serialised once at the end. With `mustBeEnabled`, an event the current state does not take changes
+ * nothing (a command the engine refuses as an invalid transition).
+ */
+export const applySteps = (
+  machines: PaymentMachine | MachineRegistry,
+  stored: PersistedSnapshot,
+  events: readonly PaymentEvent[],
+  options: { readonly mustBeEnabled?: readonly boolean[]; readonly copy?: StoreCopy } = {},
+): BatchResult => {
+  const mustBeEnabled = options.mustBeEnabled ?? []
   const registry = registryOf(machines)
   const machine = registry.payment(stored)
-  const current = machine.resolveState(stored as never)
-  const enabled = current.can(event)
-  // The first event goes through run() like the internal ones, so its actions are read the same way.
-  const r = run(registry, machine, { snapshot: current, actions: [] }, [event], stored.children ?? {}, event)
-  r.trace.shift()
-  const changed = r.effects.length > 0 || r.timersSet.length > 0 || JSON.stringify(r.snapshot) !== JSON.stringify(stored)
-  return { ...r, enabled, changed }
+  let current = machine.resolveState(stored as never) as unknown as AnySnap
+  let children: Readonly<Record<string, RefundSnapshotJson>> = stored.children ?? {}
+  const decided: (Omit<StepResult, "snapshot"> & { status: PaymentStatus; state: string })[] = []
+  const nothing = { effects: [], timersSet: [], timersCancel: [], trace: [] }
+  for (const [i, event] of events.entries()) {
+    const enabled = current.can(event)
+    if (mustBeEnabled[i] && !enabled) {
+      decided.push({ ...nothing, enabled, changed: false, status: statusOf(current.value), state: statePath(current.value) })
+      continue
+    }
+    // The event goes through run() like the internal ones, so its actions are read the same way.
+    const r = run(registry, machine, { snapshot: current, actions: [] }, [event], children, event)
+    r.trace.shift()
+    if (r.refusal) {
+      decided.push({ ...nothing, refusal: r.refusal, enabled, changed: false, status: statusOf(current.value), state: statePath(current.value) })
+      continue
+    }
+    const changed = r.effects.length > 0 || r.timersSet.length > 0 || !sameJson(r.current.value, current.value) || !sameJson(r.current.context, current.context) || !sameJson(r.children, children)
+    current = r.current
+    children = r.children
+    decided.push({ effects: r.effects, timersSet: r.timersSet, timersCancel: r.timersCancel, trace: r.trace, enabled, changed, status: statusOf(current.value), state: statePath(current.value) })
+  }
+  const snapshot = persist(machine, current, children, options.copy ?? jsonCopy)
+  return { results: decided.map((d) => ({ ...d, snapshot })), snapshot }
+}
+
+/** Options of a commit that do not come from the machines. */
+export interface CommitExtra {
+  readonly paymentId: string
+  readonly provider: string
+  readonly idempotencyKey: (opId: string) => string
+  readonly leaseUntil: string
+  readonly outboxDone?: readonly string[]
+  readonly seen?: readonly string[]
 }
 
 /** Builds the store commit for a step. */
-export const toCommit = (
-  row: Pick<StoredPayment, "version"> | undefined,
-  step: StepResult,
-  event: PaymentEvent | { type: string; at: string },
-  extra: { paymentId: string; provider: string; idempotencyKey: (opId: string) => string; leaseUntil: string; outboxDone?: readonly string[]; seen?: readonly string[] },
-): Commit => {
-  const ctx = step.snapshot.context as Record<string, any>
+export const toCommit = (row: Pick<StoredPayment, "version"> | undefined, step: StepResult, event: PaymentEvent | { type: string; at: string }, extra: CommitExtra): Commit =>
+  toBatchCommit(row, step.snapshot, [{ step, event }], extra)
+
+/** One event of a batched commit: what its step asked for, and the timer whose firing it was. */
+export interface CommitPart {
+  readonly step: Pick<StepResult, "effects" | "timersSet" | "timersCancel">
+  readonly event: PaymentEvent | { type: string; at: string }
+  /** The payment's status after this event (default: the final snapshot's). */
+  readonly status?: PaymentStatus
+  readonly timerFired?: string
+}
+
+/**
+ * Builds the one commit of several events applied in order (a batched step): a journal entry each,
+ * every effect, and the timers as the last word on each id left them (a later cancel drops an earlier
+ * set; a fired timer is deleted before its own step sets any again).
+ */
+export const toBatchCommit = (row: Pick<StoredPayment, "version"> | undefined, snapshot: PersistedSnapshot, parts: readonly CommitPart[], extra: CommitExtra): Commit => {
+  const ctx = snapshot.context as Record<string, any>
+  const status = statusOf(snapshot.value)
+  const set = new Map<string, TimerRequest>()
+  const cancel: string[] = []
+  const cancelTimer = (id: string) => {
+    set.delete(id)
+    if (!cancel.includes(id)) cancel.push(id)
+  }
+  for (const p of parts) {
+    if (p.timerFired) cancelTimer(p.timerFired)
+    for (const id of p.step.timersCancel) cancelTimer(id)
+    for (const t of p.step.timersSet) {
+      set.delete(t.timerId)
+      set.set(t.timerId, t)
+    }
+  }
+  const last = parts[parts.length - 1]!.event
+  const journal = parts.map((p) => ({ at: p.event.at, event: p.event as unknown as Json, status: p.status ?? status }))
   return {
     expectedVersion: row?.version ?? 0,
     payment: {
       id: extra.paymentId,
       provider: extra.provider,
       providerRef: ctx.providerRef ?? null,
-      status: statusOf(step.snapshot.value),
+      status,
       currency: ctx.currency,
       amount: ctx.amount,
       externalOrderNum: ctx.externalOrderNum ?? null,
       needsReview: ((ctx.refunds ?? []) as { needsReview?: boolean; unattributed?: boolean }[]).some((r) => r.needsReview || r.unattributed),
       createdAt: ctx.createdAt,
-      updatedAt: event.at,
-      snapshot: step.snapshot,
+      updatedAt: last.at,
+      snapshot,
     },
-    journal: { at: event.at, event: event as unknown as Json, status: statusOf(step.snapshot.value) },
-    outboxAdd: step.effects.map((e) => ({
-      id: `${extra.paymentId}/${e.opId}`,
-      paymentId: extra.paymentId,
-      provider: extra.provider,
-      opId: e.opId,
-      op: e.op,
-      payload: e.payload as Json,
-      idempotencyKey: extra.idempotencyKey(e.opId),
-      availableAt: extra.leaseUntil,
-      createdAt: event.at,
-    })),
+    journal: journal.length === 1 ? journal[0]! : journal,
+    outboxAdd: parts.flatMap((p) =>
+      p.step.effects.map((e) => ({
+        id: `${extra.paymentId}/${e.opId}`,
+        paymentId: extra.paymentId,
+        provider: extra.provider,
+        opId: e.opId,
+        op: e.op,
+        payload: e.payload as Json,
+        idempotencyKey: extra.idempotencyKey(e.opId),
+        availableAt: extra.leaseUntil,
+        createdAt: p.event.at,
+      })),
+    ),
     outboxDone: extra.outboxDone ?? [],
-    timersSet: step.timersSet.map((t) => ({ paymentId: extra.paymentId, timerId: t.timerId, name: t.name, fireAt: t.at, data: (t.data ?? {}) as Json })),
-    timersCancel: step.timersCancel,
+    timersSet: [...set.values()].map((t) => ({ paymentId: extra.paymentId, timerId: t.timerId, name: t.name, fireAt: t.at, data: (t.data ?? {}) as Json })),
+    timersCancel: cancel,
     seen: extra.seen ?? [],
   }
 }
@@ -298,7 +405,7 @@ export const protect = (commit: Commit, r: Redactor): Commit => {
     ...commit,
     payment: { ...commit.payment, snapshot },
     // The journal keeps events only (stores write no snapshot per row): the event is what is masked.
-    journal: { ...commit.journal, event: r.redact(commit.journal.event, "journal") },
+    journal: Array.isArray(commit.journal) ? journalOf(commit).map((j) => ({ ...j, event: r.redact(j.event, "journal") })) : { ...(commit.journal as JournalInput), event: r.redact((commit.journal as JournalInput).event, "journal") },
     outboxAdd: commit.outboxAdd?.map((o) => ({ ...o, payload: r.redact(o.payload, "store") })),
   }
 }
