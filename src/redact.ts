@@ -27,6 +27,13 @@ const norm = (k: string): string => k.toLowerCase().replace(/[_-]/g, "")
 export interface Redactor {
   /** A copy of `value` fit for `exposure`; the input is never changed. */
   readonly redact: <T>(value: T, exposure: Exposure) => T
+  /**
+   * The stored form of machine data: a copy as `JSON.parse(JSON.stringify(value))` would make it,
+   * without secret fields. Parts this redactor already produced are shared, not copied again, so a
+   * step that changes one refund of a payment with hundreds copies that refund, not the payment.
+   * Engine data is immutable; a part is never changed after it was stored.
+   */
+  readonly storeCopy: <T>(value: T) => T
 }
 
 /** Masks a value, keeping its last four characters where it is long enough to stay unguessable. */
@@ -42,6 +49,20 @@ export const redactor = (fields?: SensitiveFields): Redactor => {
   const secret = new Set([...DEFAULT_SENSITIVE.secret, ...(fields?.secret ?? [])].map(norm))
   const masked = new Set([...DEFAULT_SENSITIVE.masked, ...(fields?.masked ?? [])].map(norm))
   const personal = new Set([...DEFAULT_SENSITIVE.personal, ...(fields?.personal ?? [])].map(norm))
+  // Everything storeCopy produced: already in stored form (and frozen by the memory store, or never
+  // changed by the engine), so handing it out again is the same as copying it.
+  const stored = new WeakSet<object>()
+  const normed = new Map<string, string>()
+  // Keys repeat across payments and refunds: normalise each once (bounded: keys may come from providers).
+  const normOf = (k: string): string => {
+    let n = normed.get(k)
+    if (n === undefined) {
+      n = norm(k)
+      if (normed.size < 10_000) normed.set(k, n)
+    }
+    return n
+  }
+  const isSecret = (k: string): boolean => secret.has(normOf(k))
   const walk = (v: unknown, exposure: Exposure, depth: number): unknown => {
     if (v === null || typeof v !== "object") return v
     // Deeper than any real payload: nothing below is shown or kept as is.
@@ -50,7 +71,7 @@ export const redactor = (fields?: SensitiveFields): Redactor => {
     // A provider key "__proto__" stays an ordinary key: never the copy's prototype.
     const out: Record<string, unknown> = Object.create(null)
     for (const [k, x] of Object.entries(v)) {
-      const n = norm(k)
+      const n = normOf(k)
       if (secret.has(n)) continue
       if (x !== null && x !== undefined && typeof x !== "object") {
         if (masked.has(n) && exposure !== "store") {
@@ -66,7 +87,32 @@ export const redactor = (fields?: SensitiveFields): Redactor => {
     }
     return out
   }
-  return { redact: <T>(value: T, exposure: Exposure): T => walk(value, exposure, 0) as T }
+  const storeWalk = (v: unknown, depth: number, inArray: boolean): unknown => {
+    if (v === undefined || typeof v === "function" || typeof v === "symbol") return inArray ? null : undefined
+    if (typeof v === "number") return Number.isFinite(v) ? v : null
+    if (v === null || typeof v !== "object") return v
+    if (stored.has(v)) return v
+    const json = (v as { toJSON?: unknown }).toJSON
+    if (typeof json === "function") return storeWalk((json as () => unknown).call(v), depth, inArray)
+    if (depth > 64) return "[paystate: nested too deep]"
+    let out: unknown
+    if (Array.isArray(v)) out = v.map((x) => storeWalk(x, depth + 1, true))
+    else {
+      const o: Record<string, unknown> = Object.create(null)
+      for (const k of Object.keys(v)) {
+        if (isSecret(k)) continue
+        const x = storeWalk((v as Record<string, unknown>)[k], depth + 1, false)
+        if (x !== undefined) o[k] = x
+      }
+      out = o
+    }
+    stored.add(out as object)
+    return out
+  }
+  return {
+    redact: <T>(value: T, exposure: Exposure): T => (exposure === "store" && value !== null && typeof value === "object" && stored.has(value) ? value : (walk(value, exposure, 0) as T)),
+    storeCopy: <T>(value: T): T => storeWalk(value, 0, false) as T,
+  }
 }
 
 /** Masks card-like digit runs (13–19 digits) in free text such as error messages and log lines. */

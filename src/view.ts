@@ -41,27 +41,34 @@ export const toView = (row: StoredPayment): PaymentView => {
     createdAt: ctx.createdAt,
     updatedAt: ctx.updatedAt,
     version: row.version,
-    refunds: ctx.refunds.map(
-      (r): RefundView => ({
-        id: r.id,
-        kind: r.kind,
-        amount: r.amount,
-        status: r.status,
-        providerStatus: r.providerStatus ?? null,
-        providerRef: r.providerRef ?? null,
-        reason: r.reason ?? null,
-        external: r.external ?? false,
-        unattributed: r.unattributed ?? false,
-        needsReview: r.needsReview ?? false,
-        reviewReason: r.reviewReason ?? null,
-        machine: r.machine ?? null,
-        state: r.state ?? null,
-        path: r.path ?? [],
-        createdAt: r.createdAt,
-        updatedAt: r.updatedAt,
-        details: r.details,
-      }),
-    ),
+    refunds: ctx.refunds.map(refundView),
     details: ctx.details,
   }
 }
+
+// Ledger entries are immutable: a payment with hundreds of settled refunds builds each one's view once.
+const refundViews = new WeakMap<object, RefundView>()
+const refundView = (r: MachineContext["refunds"][number]): RefundView => {
+  let v = refundViews.get(r)
+  if (!v) refundViews.set(r, (v = buildRefundView(r)))
+  return v
+}
+const buildRefundView = (r: MachineContext["refunds"][number]): RefundView => ({
+  id: r.id,
+  kind: r.kind,
+  amount: r.amount,
+  status: r.status,
+  providerStatus: r.providerStatus ?? null,
+  providerRef: r.providerRef ?? null,
+  reason: r.reason ?? null,
+  external: r.external ?? false,
+  unattributed: r.unattributed ?? false,
+  needsReview: r.needsReview ?? false,
+  reviewReason: r.reviewReason ?? null,
+  machine: r.machine ?? null,
+  state: r.state ?? null,
+  path: r.path ?? [],
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+  details: r.details,
+})

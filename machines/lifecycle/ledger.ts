@@ -20,17 +20,27 @@ export interface LedgerTotals {
   readonly refundable: number
 }
 
+// Ledger arrays are never changed in place (every change makes a new array), so a sum is computed once
+// per array: guards and views ask for the totals several times a step.
+const sums = new WeakMap<readonly LedgerEntry[], { readonly settled: number; readonly reserved: number; readonly unattributed: number }>()
+
 /** Sums the ledger. */
 export const totals = (ctx: Pick<PaymentContext, "capturedAmount" | "refunds">): LedgerTotals => {
-  let settled = 0
-  let reserved = 0
-  let unattributed = 0
-  for (const r of ctx.refunds) {
-    const holds = r.status === "succeeded" || RESERVING.includes(r.status)
-    if (r.unattributed) unattributed += holds ? r.amount : 0
-    else if (r.status === "succeeded") settled += r.amount
-    else if (RESERVING.includes(r.status)) reserved += r.amount
+  let sum = sums.get(ctx.refunds)
+  if (!sum) {
+    let settled = 0
+    let reserved = 0
+    let unattributed = 0
+    for (const r of ctx.refunds) {
+      const holds = r.status === "succeeded" || RESERVING.includes(r.status)
+      if (r.unattributed) unattributed += holds ? r.amount : 0
+      else if (r.status === "succeeded") settled += r.amount
+      else if (RESERVING.includes(r.status)) reserved += r.amount
+    }
+    sum = { settled, reserved, unattributed }
+    if (typeof ctx.refunds === "object" && ctx.refunds !== null) sums.set(ctx.refunds, sum)
   }
+  const { settled, reserved, unattributed } = sum
   return { captured: ctx.capturedAmount, settled, reserved, unattributed, refundable: ctx.capturedAmount - settled - reserved - unattributed }
 }
 
