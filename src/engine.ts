@@ -169,8 +169,19 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
     return r
   }
 
+  // Loads of one payment already in flight are shared: a burst of commands on one payment reads its
+  // row once instead of queueing a hundred identical reads on the pool ahead of its commits.
+  const loading = new Map<string, Promise<StoredPayment | undefined>>()
+  const loadShared = (paymentId: string): Promise<StoredPayment | undefined> => {
+    let p = loading.get(paymentId)
+    if (!p) {
+      p = store.load(paymentId).finally(() => loading.delete(paymentId))
+      loading.set(paymentId, p)
+    }
+    return p
+  }
   const load = async (paymentId: string): Promise<StoredPayment> => {
-    const row = await store.load(paymentId)
+    const row = await loadShared(paymentId)
     if (!row) throw paystateError("PAYMENT_NOT_FOUND", `No payment "${paymentId}".`, { paymentId })
     return row
   }
@@ -478,7 +489,9 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
     const common = parseOrThrow(refundCommonSchema, input, what)
     if (closed) throw paystateError("ENGINE_CLOSED", "The engine is closed.")
     await checked
-    const row = await load(common.paymentId)
+    // Only the provider is needed here (it never changes): a row this process saved recently will do;
+    // the step checks the version when it writes.
+    const row = lastSaved.get(common.paymentId) ?? (await load(common.paymentId))
     const adapter = adapterOf(row.provider)
     const schema = kind === "refund" ? adapter.refundSchema : adapter.refundRequestSchema
     if (!schema) throw paystateError("INVALID_TRANSITION", `${row.provider} has no refund requests.`, { paymentId: row.id })

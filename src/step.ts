@@ -85,8 +85,14 @@ const initialTransition = (machine: AnyStateMachine, input: unknown): [any, Acti
 /** The most events one step may move through its machines; a loop between them is a bug, not a step. */
 const MAX_INTERNAL_EVENTS = 1000
 
-const persistChild = (machine: AnyStateMachine, s: { value: unknown; context: unknown }): RefundSnapshotJson =>
-  JSON.parse(JSON.stringify({ machine: machine.id, version: versionOf(machine), value: s.value, context: s.context })) as RefundSnapshotJson
+// The live snapshot each persisted child snapshot was made from: the next event for that refund in the
+// same batch (or the next step in this process) resumes it without resolving the JSON again.
+const liveOf = new WeakMap<object, unknown>()
+const persistChild = (machine: AnyStateMachine, s: { value: unknown; context: unknown }): RefundSnapshotJson => {
+  const persisted = JSON.parse(JSON.stringify({ machine: machine.id, version: versionOf(machine), value: s.value, context: s.context })) as RefundSnapshotJson
+  liveOf.set(persisted, s)
+  return persisted
+}
 
 type AnySnap = { value: unknown; context: unknown; status: string; hasTag(tag: string): boolean; can(e: unknown): boolean }
 
@@ -154,7 +160,7 @@ const run = (
         const stored = children[a.params.refundId] ?? atRest(a.params.refundId)
         if (!stored) continue // a refund whose machine finished: nothing can move it any more
         const rm = registry.refund(stored)
-        const before = rm.resolveState(stored as never) as unknown as AnySnap
+        const before = (liveOf.get(stored) ?? rm.resolveState(stored as never)) as unknown as AnySnap
         const [s, acts] = transition(rm, before as never, a.params.event)
         child(a.params.refundId, rm, before, s as unknown as AnySnap, acts, a.params.event, at)
       }
@@ -290,19 +296,17 @@ export const applySteps = (
   const decided: (Omit<StepResult, "snapshot"> & { status: PaymentStatus; state: string })[] = []
   const nothing = { effects: [], timersSet: [], timersCancel: [], trace: [] }
   for (const [i, event] of events.entries()) {
-    const enabled = current.can(event)
-    if (mustBeEnabled[i] && !enabled) {
-      decided.push({ ...nothing, enabled, changed: false, status: statusOf(current.value), state: statePath(current.value) })
-      continue
-    }
     // The event goes through run() like the internal ones, so its actions are read the same way.
     const r = run(registry, machine, { snapshot: current, actions: [] }, [event], children, event)
     r.trace.shift()
-    if (r.refusal) {
-      decided.push({ ...nothing, refusal: r.refusal, enabled, changed: false, status: statusOf(current.value), state: statePath(current.value) })
+    const changed = !r.refusal && (r.effects.length > 0 || r.timersSet.length > 0 || !sameJson(r.current.value, current.value) || !sameJson(r.current.context, current.context) || !sameJson(r.children, children))
+    // An event that moved something was enabled; only one that changed nothing needs the question
+    // (it costs about as much as the transition itself).
+    const enabled = changed || !!r.refusal || current.can(event)
+    if (r.refusal || (mustBeEnabled[i] && !enabled)) {
+      decided.push({ ...nothing, ...(r.refusal ? { refusal: r.refusal } : {}), enabled, changed: false, status: statusOf(current.value), state: statePath(current.value) })
       continue
     }
-    const changed = r.effects.length > 0 || r.timersSet.length > 0 || !sameJson(r.current.value, current.value) || !sameJson(r.current.context, current.context) || !sameJson(r.children, children)
     current = r.current
     children = r.children
     decided.push({ effects: r.effects, timersSet: r.timersSet, timersCancel: r.timersCancel, trace: r.trace, enabled, changed, status: statusOf(current.value), state: statePath(current.value) })
