@@ -20,13 +20,15 @@ export interface RawQuery {
 const statusOf = (value: unknown): string => (typeof value === "string" ? value : Object.keys(value as object)[0]!)
 const persist = (s: AnyMachineSnapshot) => JSON.stringify({ value: s.value, context: s.context })
 
-const INTENT = `with p as (update paystate_payments set status = $2, updated_at = $3, version = version + 1, snapshot = $4::jsonb where id = $1 and version = $5 returning id, version),
+/** The reservation written by hand: snapshot (version-checked), journal entry and outbox entry in one statement. */
+export const INTENT = `with p as (update paystate_payments set status = $2, updated_at = $3, version = version + 1, snapshot = $4::jsonb where id = $1 and version = $5 returning id, version),
   j as (insert into paystate_journal (payment_id, version, at, event, status) select id, version, $3, $6::jsonb, $2 from p),
   o as (insert into paystate_outbox (id, payment_id, provider, op_id, op, payload, idempotency_key, attempts, state, available_at, created_at, last_error)
         select $7, id, $8, $9, $10, $11::jsonb, $12, 1, 'pending', $3, $3, null from p)
   select version from p`
 
-const OUTCOME = `with p as (update paystate_payments set status = $2, updated_at = $3, version = version + 1, snapshot = $4::jsonb where id = $1 and version = $5 returning id, version),
+/** The outcome written by hand: snapshot, journal entry, outbox entry done, in one statement. */
+export const OUTCOME = `with p as (update paystate_payments set status = $2, updated_at = $3, version = version + 1, snapshot = $4::jsonb where id = $1 and version = $5 returning id, version),
   j as (insert into paystate_journal (payment_id, version, at, event, status) select id, version, $3, $6::jsonb, $2 from p),
   d as (update paystate_outbox set state = 'done' where payment_id = $1 and id = $7 and exists (select 1 from p))
   select version from p`
