@@ -20,7 +20,7 @@ import { applySteps, protect, startStep, toBatchCommit, toCommit, type CommitPar
 import { createRegistry, type MachineRegistry } from "./registry.js"
 import { journalOf, StoreConflict, type Commit, type OutboxRow, type Store, type StoredPayment } from "./store.js"
 import { createTelemetry } from "./telemetry.js"
-import type { CreatePaymentCommand, HistoryEntry, PaystateEngine, Providers, RefundCommand, ReviewResolution, WebhookOutcome } from "./types.js"
+import type { CreatePaymentCommand, HistoryEntry, PaymentView, PaystateEngine, Providers, RefundCommand, ReviewResolution, WebhookOutcome } from "./types.js"
 import {
   assertStorable,
   cancelSchema,
@@ -129,7 +129,13 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
 
   const now = () => clock.now().toISOString()
   /** A payment as the host sees it: masked fields masked (bank account numbers, holder names). */
-  const view = (row: StoredPayment) => redactorOf(row.provider).redact(toView(row), "view")
+  const view = (row: StoredPayment): PaymentView => {
+    const r = redactorOf(row.provider)
+    const v = toView(row)
+    // A refund's view is built and masked once per ledger entry (entries never change); each answer
+    // gets its own copy of the top level, so a host may change what it was given.
+    return { ...r.redact({ ...v, refunds: [] }, "view"), refunds: v.refunds.map((x) => ({ ...r.redactOnce(x, "view") })) }
+  }
   const later = (ms: number) => new Date(clock.now().getTime() + ms).toISOString()
 
   /** Serialises work on one payment inside this process; across processes the version check decides. */

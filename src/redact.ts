@@ -23,6 +23,16 @@ export const DEFAULT_SENSITIVE: SensitiveFields = {
 
 const norm = (k: string): string => k.toLowerCase().replace(/[_-]/g, "")
 
+/**
+ * Sets a key on a plain copy. A provider key "__proto__" stays an ordinary own key, never the copy's
+ * prototype; copies are ordinary objects, not null-prototype ones (which V8 keeps in its slow
+ * dictionary mode: every later read, spread and freeze of a stored snapshot paid for it).
+ */
+const put = (o: Record<string, unknown>, k: string, x: unknown): void => {
+  if (k === "__proto__") Object.defineProperty(o, k, { value: x, enumerable: true, writable: true, configurable: true })
+  else o[k] = x
+}
+
 /** A compiled lookup of a provider's fields (with the defaults). */
 export interface Redactor {
   /** A copy of `value` fit for `exposure`; the input is never changed. */
@@ -34,6 +44,19 @@ export interface Redactor {
    * Engine data is immutable; a part is never changed after it was stored.
    */
   readonly storeCopy: <T>(value: T) => T
+  /**
+   * `redact` for a value that never changes (a refund's view): computed once per value and exposure,
+   * the result deep-frozen so every caller can share it.
+   */
+  readonly redactOnce: <T extends object>(value: T, exposure: Exposure) => T
+}
+
+const deepFreeze = <T>(v: T): T => {
+  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+    Object.freeze(v)
+    for (const x of Object.values(v)) deepFreeze(x)
+  }
+  return v
 }
 
 /** Masks a value, keeping its last four characters where it is long enough to stay unguessable. */
@@ -68,25 +91,25 @@ export const redactor = (fields?: SensitiveFields): Redactor => {
     // Deeper than any real payload: nothing below is shown or kept as is.
     if (depth > 64) return "[paystate: nested too deep]"
     if (Array.isArray(v)) return v.map((x) => walk(x, exposure, depth + 1))
-    // A provider key "__proto__" stays an ordinary key: never the copy's prototype.
-    const out: Record<string, unknown> = Object.create(null)
+    const out: Record<string, unknown> = {}
     for (const [k, x] of Object.entries(v)) {
       const n = normOf(k)
       if (secret.has(n)) continue
       if (x !== null && x !== undefined && typeof x !== "object") {
         if (masked.has(n) && exposure !== "store") {
-          out[k] = maskValue(x)
+          put(out, k, maskValue(x))
           continue
         }
         if (personal.has(n) && exposure === "inspect") {
-          out[k] = maskValue(x)
+          put(out, k, maskValue(x))
           continue
         }
       }
-      out[k] = walk(x, exposure, depth + 1)
+      put(out, k, walk(x, exposure, depth + 1))
     }
     return out
   }
+  const once: Record<Exposure, WeakMap<object, object>> = { store: new WeakMap(), journal: new WeakMap(), view: new WeakMap(), inspect: new WeakMap() }
   const storeWalk = (v: unknown, depth: number, inArray: boolean): unknown => {
     if (v === undefined || typeof v === "function" || typeof v === "symbol") return inArray ? null : undefined
     if (typeof v === "number") return Number.isFinite(v) ? v : null
@@ -98,11 +121,11 @@ export const redactor = (fields?: SensitiveFields): Redactor => {
     let out: unknown
     if (Array.isArray(v)) out = v.map((x) => storeWalk(x, depth + 1, true))
     else {
-      const o: Record<string, unknown> = Object.create(null)
+      const o: Record<string, unknown> = {}
       for (const k of Object.keys(v)) {
         if (isSecret(k)) continue
         const x = storeWalk((v as Record<string, unknown>)[k], depth + 1, false)
-        if (x !== undefined) o[k] = x
+        if (x !== undefined) put(o, k, x)
       }
       out = o
     }
@@ -112,6 +135,12 @@ export const redactor = (fields?: SensitiveFields): Redactor => {
   return {
     redact: <T>(value: T, exposure: Exposure): T => (exposure === "store" && value !== null && typeof value === "object" && stored.has(value) ? value : (walk(value, exposure, 0) as T)),
     storeCopy: <T>(value: T): T => storeWalk(value, 0, false) as T,
+    redactOnce: <T extends object>(value: T, exposure: Exposure): T => {
+      const memo = once[exposure]
+      let out = memo.get(value)
+      if (out === undefined) memo.set(value, (out = deepFreeze(walk(value, exposure, 0)) as object))
+      return out as T
+    },
   }
 }
 
