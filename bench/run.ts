@@ -615,7 +615,8 @@ const benchStart = async () => {
   )
 
   // npm start on a fresh clone: the working tree copied without dist/ or .paystate, node_modules
-  // linked (what `npm ci` gives), then `npm run prepare` as `npm ci` runs it, then `npm start` timed.
+  // linked (what `npm ci` gives; it builds nothing), then `npm start` timed (scripts/start.mjs
+  // transpiles dist/ on the first start).
   const t1 = performance.now()
   const clone = join(work, "clone")
   mkdirSync(clone)
@@ -628,7 +629,6 @@ const benchStart = async () => {
     const r = spawnSync("npm", args, { cwd: clone, env: { ...process.env, ...env }, encoding: "utf8", timeout: 120_000 })
     return { ms: performance.now() - t, code: r.status, tail: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").slice(-3).join(" | ") }
   }
-  const prepare = run(["run", "prepare"])
   const starts: { ms: number; code: number | null; cache: string }[] = []
   let failure: string | undefined
   // Warm: the machine has run paystate before (a template in the user cache); cold: it never has.
@@ -644,11 +644,12 @@ const benchStart = async () => {
   record(
     {
       id: "npm.start.freshClone",
-      title: "npm start on a fresh clone after npm ci (dist built by prepare; fresh .paystate data dir)",
+      title: "npm start on a fresh clone after npm ci (dist/ transpiled by the first start; fresh .paystate data dir)",
       goal: "< 5 s",
       unit: "ms",
-      value: { prepareMs: Math.round(prepare.ms), prepareOk: prepare.code === 0, warmTemplateCache: summary(warm), coldTemplateCache: summary(cold), runs: starts, ...(failure ? { failure } : {}) },
-      meetsGoal: failure ? false : median(warm) < 5000,
+      value: { warmTemplateCache: summary(warm), coldTemplateCache: summary(cold), runs: starts, ...(failure ? { failure } : {}) },
+      // Both count: a fresh clone on a machine that never ran paystate is the cold case.
+      meetsGoal: failure ? false : median(warm) < 5000 && median(cold) < 5000,
       note: `warm template cache ${Math.round(median(warm))} ms, cold ${Math.round(median(cold))} ms${failure ? `; failed: ${failure.slice(0, 200)}` : ""}`,
     },
     t1,
