@@ -264,6 +264,14 @@ const compile = (pattern: string) => {
 }
 
 /** Keys no request may send: assigning them can reach Object.prototype. */
+/**
+ * Where a sandbox's numeric ids start: later at every process start (a thousand ids a second since
+ * 2026), so a store that outlives the sandbox (the demo's data directory, a host's dev database) never
+ * meets a provider id again. A real provider never reuses one, and the engine finds payments by it: a
+ * second `npm start` used to land the new deposits' notifications on the first run's payments.
+ */
+export const sandboxIdBase = (now = Date.now()): number => Math.max(0, Math.floor((now - Date.UTC(2026, 0, 1)) / 1000)) * 1000
+
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"])
 
 /** The most bytes a request body may have (1 MiB); a larger one is answered 413. */

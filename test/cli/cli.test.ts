@@ -144,3 +144,16 @@ describe("paystate diagram and sandbox", { timeout: 180_000 }, () => {
     expect(await exited).toBe(0)
   }, 60_000)
 })
+
+describe("paystate demo twice on one data directory", { timeout: 180_000 }, () => {
+  it("runs the second time as the first: the sandboxes never hand out an id the store has seen", () => {
+    // Each run starts new sandboxes; their numeric ids used to restart too, and the second run's
+    // notifications landed on the first run's payments (a OneKey reversal found the wrong refund).
+    const dataDir = join(dir, "twice")
+    for (const run of [1, 2]) {
+      const r = cli(["demo", "--data-dir", dataDir, "--only", "onekey,craftgate"])
+      expect(r.status, `run ${run}: ${r.stderr}`).toBe(0)
+      expect(r.stdout).toContain("kept on record as reversed")
+    }
+  })
+})

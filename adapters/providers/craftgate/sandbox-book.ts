@@ -9,7 +9,7 @@
  */
 import { sameDay, type DayRule } from "../../../machines/craftgate/same-day.js"
 import { exponentOf, toMajorNumber, toMinor } from "../../../src/money.js"
-import type { SandboxKernel } from "../../sandbox/kernel.js"
+import { sandboxIdBase, type SandboxKernel } from "../../sandbox/kernel.js"
 import { craftgateDate, CRAFTGATE_CURRENCIES, type CraftgateRefundStatus } from "./wire.js"
 
 /** A refusal in Craftgate's error shape; the routes turn it into `{errors}` with its HTTP status. */
@@ -80,7 +80,8 @@ export class CraftgateBook {
   private readonly cards = new Map<string, StoredCard>()
   /** Statuses the next refund requests take (each CANCEL, REFUND or transaction refund takes one). */
   readonly nextStatus: Status[] = []
-  private seq = 1000
+  // Ids keep growing across process starts: a store that outlives the sandbox never sees one again.
+  private seq = 1000 + sandboxIdBase()
 
   constructor(
     private readonly kernel: SandboxKernel,

@@ -4,7 +4,7 @@
  * sandbox clock, and the ledger movements and notifications each change causes.
  */
 import { toMajorNumber, toMinor } from "../../../src/money.js"
-import type { SandboxKernel, SandboxResponse } from "../../sandbox/kernel.js"
+import { sandboxIdBase, type SandboxKernel, type SandboxResponse } from "../../sandbox/kernel.js"
 import { bankAccount, ERRORS, isCardMethod, type OnekeyCardResult, type OnekeyErrorCode, type OnekeyRefundStatus } from "./wire.js"
 
 /** A deposit as the sandbox keeps it (amounts in minor units). */
@@ -80,9 +80,10 @@ export class OnekeyModel {
   readonly forcedErrors: { code: OnekeyErrorCode; description?: string; count: number }[] = []
   /** Answers forced on the next refund reads (`GET /v3/refunds/{id}`), for lookups that fail. */
   readonly lookupErrors: { status: 404 | 500; count: number }[] = []
-  // Ids keep growing across resets, so an engine that outlives a reset never sees an id reused.
-  private nextDeposit = 300_600_000
-  private nextRefund = 168_000
+  // Ids keep growing across resets and process starts, so an engine or a store that outlives either
+  // never sees an id reused.
+  private nextDeposit = 300_600_000 + sandboxIdBase()
+  private nextRefund = 168_000 + sandboxIdBase()
 
   /** Notifications not yet answered 200, by body, with when they were last sent (sandbox clock). */
   private readonly unanswered = new Map<string, { attempts: number; lastAt: number }>()
@@ -249,7 +250,7 @@ export class OnekeyModel {
     }
     const next = this.cardResults.shift() ?? { result: "SUCCESS" as const }
     const status: OnekeyRefundStatus = next.result === "SUCCESS" ? "COMPLETED" : next.result === "REJECTED" ? "REJECTED" : "PENDING"
-    const refund = this.add({ id: String(80_000_000 + ++this.nextRefund), depositId: deposit.id, amount, status, card, cause, createdAt: at, history: [{ status, at }] })
+    const refund = this.add({ id: String(80_000_000_000_000 + ++this.nextRefund), depositId: deposit.id, amount, status, card, cause, createdAt: at, history: [{ status, at }] })
     if (status !== "REJECTED") this.kernel.record({ type: "refund", paymentId: String(deposit.id), refundId: String(refund.id), amount, currency: deposit.currency, cause })
     return {
       status: 200,
