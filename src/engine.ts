@@ -228,6 +228,9 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
    */
   const lastSaved = new Map<string, StoredPayment>()
   const RECENT_ROWS = 256
+  /** Payments whose last optimistic write here lost to another process, until when (wall clock). */
+  const contended = new Map<string, number>()
+  const CONTENDED_MS = 2000
   const remember = (row: StoredPayment) => {
     lastSaved.delete(row.id)
     lastSaved.set(row.id, row)
@@ -358,7 +361,10 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
    * on the row instead of failing their version checks (stores without `mutate` reload and retry).
    */
   const stepNow = async (paymentId: string, batch: readonly Waiting[]): Promise<Answer[]> => {
-    const known = knownRow(paymentId, batch)
+    // A payment another process is writing too goes straight to the locked path for a while: the
+    // optimistic attempt would decide the batch once for nothing and pay a round trip to learn it.
+    const contendedUntil = contended.get(paymentId)
+    const known = store.mutate && contendedUntil !== undefined && contendedUntil > Date.now() ? undefined : knownRow(paymentId, batch)
     if (known) {
       const d = decideBatch(paymentId, batch, known)
       if (!d.commit) return finish(paymentId, batch, d, undefined)
@@ -367,6 +373,9 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
       } catch (e) {
         if (!(e instanceof StoreConflict && e.kind === "version")) throw e
         lastSaved.delete(paymentId)
+        contended.delete(paymentId)
+        contended.set(paymentId, Date.now() + CONTENDED_MS)
+        if (contended.size > RECENT_ROWS) contended.delete(contended.keys().next().value!)
       }
     }
     if (store.mutate) {

@@ -88,8 +88,9 @@ const MAX_INTERNAL_EVENTS = 1000
 // The live snapshot each persisted child snapshot was made from: the next event for that refund in the
 // same batch (or the next step in this process) resumes it without resolving the JSON again.
 const liveOf = new WeakMap<object, unknown>()
-const persistChild = (machine: AnyStateMachine, s: { value: unknown; context: unknown }): RefundSnapshotJson => {
-  const persisted = JSON.parse(JSON.stringify({ machine: machine.id, version: versionOf(machine), value: s.value, context: s.context })) as RefundSnapshotJson
+const persistChild = (machine: AnyStateMachine, s: { value: unknown; context: unknown }, copy: StoreCopy): RefundSnapshotJson => {
+  // The same copy as the payment's: what it makes here, the payment's persist shares instead of copying again.
+  const persisted = copy({ machine: machine.id, version: versionOf(machine), value: s.value, context: s.context }) as RefundSnapshotJson
   liveOf.set(persisted, s)
   return persisted
 }
@@ -116,7 +117,7 @@ const ledgerView = (s: AnySnap, at: string, refundId: string): RefundChanged => 
     details: c.details,
   }
 }
-const sameView = (a: RefundChanged, b: RefundChanged) => JSON.stringify({ ...a, at: "" }) === JSON.stringify({ ...b, at: "" })
+const sameView = (a: RefundChanged, b: RefundChanged) => sameJson({ ...a, at: "" }, { ...b, at: "" })
 
 /**
  * Runs one step over a payment and its refunds: the outside event goes to the payment machine; a
@@ -131,12 +132,25 @@ const run = (
   queue: PaymentEvent[],
   childrenIn: Readonly<Record<string, RefundSnapshotJson>>,
   firstEvent: { type: string },
+  copy: StoreCopy,
 ) => {
   const effects: EffectRequest[] = []
   const timersSet: TimerRequest[] = []
   const timersCancel: string[] = []
   const trace: TraceItem[] = []
-  const children: Record<string, RefundSnapshotJson> = { ...childrenIn }
+  // Copied on the first write only: most events move no refund machine, or one.
+  let children: Record<string, RefundSnapshotJson> = childrenIn as Record<string, RefundSnapshotJson>
+  let own = false
+  let childrenChanged = false
+  const gone = new Set<string>()
+  const childOf = (id: string): RefundSnapshotJson | undefined => (gone.has(id) ? undefined : children[id])
+  const setChild = (id: string, v: RefundSnapshotJson) => {
+    if (!own) {
+      children = { ...children }
+      own = true
+    }
+    children[id] = v
+  }
   const settled = new Set<string>()
   let refusal: Refusal | undefined
   let current = first.snapshot
@@ -157,7 +171,7 @@ const run = (
         const [s, acts] = initialTransition(rm, a.params.input)
         child(a.params.input.refundId, rm, undefined, s as unknown as AnySnap, acts, { type: "xstate.init" }, at)
       } else if (a.type === "toRefund") {
-        const stored = children[a.params.refundId] ?? atRest(a.params.refundId)
+        const stored = childOf(a.params.refundId) ?? atRest(a.params.refundId)
         if (!stored) continue // a refund whose machine finished: nothing can move it any more
         const rm = registry.refund(stored)
         const before = (liveOf.get(stored) ?? rm.resolveState(stored as never)) as unknown as AnySnap
@@ -197,9 +211,14 @@ const run = (
     if (refusal) return
     const done = after.status === "done"
     trace.push({ refundId, machine: rm.id, event, value: after.value, context: after.context, ...(before ? {} : { started: true }), ...(done ? { done } : {}) })
-    if (done) delete children[refundId]
-    else {
-      children[refundId] = persistChild(rm, after)
+    if (done) {
+      if (childOf(refundId)) childrenChanged = true
+      gone.add(refundId)
+    } else {
+      const prev = childOf(refundId)
+      const next = persistChild(rm, after, copy)
+      if (!prev || !sameJson(prev, next)) childrenChanged = true
+      setChild(refundId, next)
       if (after.hasTag("settled")) settled.add(refundId)
       else settled.delete(refundId)
     }
@@ -221,8 +240,12 @@ const run = (
   // the same step, a bank reversal say, must still find them): the ledger entry keeps everything they
   // know (state, path, version, provider facts) and `atRest` rebuilds one from it if the bank reverses
   // it. A payment with many settled refunds carries only the ones in flight.
-  for (const id of settled) delete children[id]
-  return { effects, timersSet, timersCancel, refusal, trace, current, children }
+  for (const id of settled) gone.add(id)
+  if ([...gone].some((id) => id in children)) {
+    childrenChanged = true
+    children = Object.fromEntries(Object.entries(children).filter(([id]) => !gone.has(id)))
+  }
+  return { effects, timersSet, timersCancel, refusal, trace, current, children, childrenChanged }
 }
 
 /** How a step makes a snapshot plain JSON: a JSON round trip, or the engine's redacting copy that shares what it stored before. */
@@ -261,7 +284,7 @@ export const startStep = (machines: PaymentMachine | MachineRegistry, input: Pay
   // Replay starts a payment on the version its CREATE names; a new payment on the current one.
   const machine = registry.payment(ref)
   const [next, actions] = initialTransition(machine, input)
-  const r = run(registry, machine, { snapshot: next, actions }, [], {}, { type: "xstate.init" })
+  const r = run(registry, machine, { snapshot: next, actions }, [], {}, { type: "xstate.init" }, copy)
   return { effects: r.effects, timersSet: r.timersSet, timersCancel: r.timersCancel, refusal: r.refusal, trace: r.trace, snapshot: persist(machine, r.current, r.children, copy), enabled: true, changed: true }
 }
 
@@ -297,9 +320,9 @@ export const applySteps = (
   const nothing = { effects: [], timersSet: [], timersCancel: [], trace: [] }
   for (const [i, event] of events.entries()) {
     // The event goes through run() like the internal ones, so its actions are read the same way.
-    const r = run(registry, machine, { snapshot: current, actions: [] }, [event], children, event)
+    const r = run(registry, machine, { snapshot: current, actions: [] }, [event], children, event, options.copy ?? jsonCopy)
     r.trace.shift()
-    const changed = !r.refusal && (r.effects.length > 0 || r.timersSet.length > 0 || !sameJson(r.current.value, current.value) || !sameJson(r.current.context, current.context) || !sameJson(r.children, children))
+    const changed = !r.refusal && (r.effects.length > 0 || r.timersSet.length > 0 || !sameJson(r.current.value, current.value) || !sameJson(r.current.context, current.context) || r.childrenChanged)
     // An event that moved something was enabled; only one that changed nothing needs the question
     // (it costs about as much as the transition itself).
     const enabled = changed || !!r.refusal || current.can(event)
