@@ -363,8 +363,10 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
   const stepNow = async (paymentId: string, batch: readonly Waiting[]): Promise<Answer[]> => {
     // A payment another process is writing too goes straight to the locked path for a while: the
     // optimistic attempt would decide the batch once for nothing and pay a round trip to learn it.
+    // So does a big batch: deciding it twice costs more than the locked path's extra round trip.
     const contendedUntil = contended.get(paymentId)
-    const known = store.mutate && contendedUntil !== undefined && contendedUntil > Date.now() ? undefined : knownRow(paymentId, batch)
+    const locked = !!store.mutate && (batch.length > 8 || (contendedUntil !== undefined && contendedUntil > Date.now()))
+    const known = locked ? undefined : knownRow(paymentId, batch)
     if (known) {
       const d = decideBatch(paymentId, batch, known)
       if (!d.commit) return finish(paymentId, batch, d, undefined)
