@@ -9,6 +9,7 @@
  * import { storeContract } from "paystate/testing/store-contract"
  * storeContract("my store", (options) => myStore({ url: process.env.DB_URL!, ...options }))
  */
+import { randomBytes } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { ScalableStore } from "../../adapters/stores/types.js"
 import { isPaystateError } from "../errors.js"
@@ -155,6 +156,135 @@ export const storeContract = (name: string, make: (options?: ContractStoreOption
       // 40 full snapshots would be ~1.6 MB; 40 events are a few KB.
       expect(JSON.stringify(j).length).toBeLessThan(10_000)
       expect(j.every((e) => e.snapshot === undefined)).toBe(true)
+    })
+
+    it("keeps a snapshot's refund list exactly as committed: 300 entries, 20 commits changing, adding and removing one", async () => {
+      const id = uid("rf")
+      const ref = uid("ref")
+      const order = uid("order")
+      const at = "2026-01-01T00:00:00.000Z"
+      // About 400 bytes each, like a settled refund.
+      const entry = (n: number, rev = 0) => ({
+        id: `${id}/r${n}`,
+        kind: "refund",
+        amount: n + 1,
+        status: rev ? "succeeded" : "pending",
+        providerRef: rev ? `pr_${n}_${rev}` : null,
+        path: ["requested", "pending", ...(rev ? ["succeeded"] : [])],
+        createdAt: at,
+        updatedAt: at,
+        details: { n, rev, note: "n".repeat(200) },
+      })
+      type Entry = ReturnType<typeof entry>
+      const snapshotOf = (refunds: readonly Entry[]) => ({ machine: "lifecycle", version: "1", value: { captured: "partiallyRefunded" }, context: { id, amount: 1000, refunds, other: { kept: true } } })
+      const commitOf = (refunds: readonly Entry[], expectedVersion: number): Commit => ({
+        expectedVersion,
+        payment: { id, provider: "fake", providerRef: ref, status: "captured", currency: "JPY", amount: 1000, externalOrderNum: order, createdAt: at, updatedAt: at, snapshot: snapshotOf(refunds) as never },
+        journal: { at, event: { type: "STEP", n: expectedVersion }, status: "captured" },
+      })
+      const sees = async (refunds: readonly Entry[], version: number) => {
+        const expected = snapshotOf(refunds)
+        for (const s of new Set([store, twin])) {
+          const loaded = await s.load(id)
+          expect(loaded?.version).toBe(version)
+          expect(loaded?.snapshot).toEqual(expected)
+        }
+        expect((await store.list({ externalOrderNum: order })).data.map((p) => p.snapshot)).toEqual([expected])
+        expect((await store.findByProviderRef("fake", ref))?.snapshot).toEqual(expected)
+        // Ids in the committed order (toEqual compares arrays in order; this names the first difference).
+        expect(((await store.load(id))?.snapshot.context as { refunds: Entry[] }).refunds.map((r) => r.id)).toEqual(refunds.map((r) => r.id))
+      }
+      let refunds = Array.from({ length: 300 }, (_, n) => entry(n))
+      let version = (await store.commit(commitOf(refunds, 0))).version
+      await sees(refunds, version)
+      let next = 300
+      for (let k = 0; k < 20; k++) {
+        const before = refunds
+        const i = (k * 37) % refunds.length
+        // Unchanged entries stay the same objects from commit to commit, as the engine's do.
+        if (k % 3 === 0) refunds = refunds.map((r, j) => (j === i ? entry(r.details.n, k + 1) : r))
+        else if (k % 3 === 1) refunds = [...refunds, entry(next++)]
+        else if (k % 6 === 5) refunds = refunds.slice(0, -1) // the last one
+        else refunds = refunds.filter((_, j) => j !== i) // the entries after it move up one place
+        if (k % 5 === 4) {
+          // Through mutate: it decides on the list as last committed.
+          let decidedOn: unknown
+          const m = await store.mutate(id, (row) => {
+            decidedOn = row?.snapshot
+            return { commit: commitOf(refunds, row?.version ?? 0), result: row?.version }
+          })
+          expect(decidedOn).toEqual(snapshotOf(before))
+          expect(m.result).toBe(version)
+          version = m.saved!.version
+        } else {
+          // Every fourth write comes from the other store instance (another process on a shared database).
+          version = (await (k % 4 === 3 ? twin : store).commit(commitOf(refunds, version))).version
+        }
+        await sees(refunds, version)
+      }
+      expect(refunds).toHaveLength(301)
+      // A stale commit writes no entry: not from a stale version, nor after another instance moved the
+      // payment on since this one last wrote it.
+      const spoiled = refunds.map((r) => ({ ...r, status: "failed" })).slice(2)
+      await expect(store.commit(commitOf(spoiled, version - 1))).rejects.toBeInstanceOf(StoreConflict)
+      await sees(refunds, version)
+      const mine = await store.commit(commitOf(refunds, version))
+      const theirs = refunds.map((r, j) => (j === 5 ? entry(r.details.n, 99) : r))
+      version = (await twin.commit(commitOf(theirs, mine.version))).version
+      await expect(store.commit(commitOf([...spoiled, entry(next++)], mine.version))).rejects.toBeInstanceOf(StoreConflict)
+      await sees(theirs, version)
+      // The list this instance wrote last, the very same objects, on top of the other's change: written
+      // back as it is, the other's change undone.
+      version = (await store.commit(commitOf(refunds, version))).version
+      version = (await twin.commit(commitOf(theirs, version))).version
+      await sees(theirs, version)
+      version = (await store.commit(commitOf(refunds, version))).version
+      await sees(refunds, version)
+      // And it writes on from the row as it is.
+      const last = [...refunds.slice(1), entry(next++)]
+      version = (await store.commit(commitOf(last, version))).version
+      await sees(last, version)
+    })
+
+    it("keeps refund lists it cannot key by id as they are", async () => {
+      const at = "2026-01-01T00:00:00.000Z"
+      const odd: unknown[] = [
+        [{ id: "a", n: 1 }, { id: "a", n: 2 }], // one id twice
+        [{ id: "a" }, { n: 2 }], // an entry without an id
+        [{ id: 7 }], // a number for an id
+        [{ id: "a" }, "b", null, [1]], // not all objects
+        [{ id: "a" }, { id: randomBytes(2400).toString("base64") }], // an id longer than any key (and incompressible)
+        [],
+        "not a list",
+      ]
+      for (const refunds of odd) {
+        const id = uid("odd")
+        const snapshot = { value: "captured", context: { id, refunds } }
+        const commit = (v: number): Commit => ({
+          expectedVersion: v,
+          payment: { id, provider: "fake", providerRef: null, status: "captured", currency: "JPY", amount: 1, externalOrderNum: null, createdAt: at, updatedAt: at, snapshot: snapshot as never },
+          journal: { at, event: { type: "E" }, status: "captured" },
+        })
+        await store.commit(commit(0))
+        expect((await store.load(id))?.snapshot).toEqual(snapshot)
+        await store.commit(commit(1))
+        expect((await store.load(id))?.snapshot).toEqual(snapshot)
+      }
+      // A list that could be keyed, then one that cannot, then one that can again: each reads back as committed.
+      const id = uid("odd")
+      // The second list repeats an id beside the very entry object committed before (a store may tell
+      // unchanged entries by identity); the fourth takes it back.
+      const a = { id: "a", n: 1 }
+      const lists: unknown[][] = [[a, { id: "b" }], [a, { id: "a", n: 2 }], [{ id: "a" }, { id: "a" }], [{ id: "b", x: 1 }], [a, { id: "b", x: 1 }]]
+      for (const [v, refunds] of lists.entries()) {
+        const snapshot = { value: "captured", context: { id, refunds } }
+        await store.commit({
+          expectedVersion: v,
+          payment: { id, provider: "fake", providerRef: null, status: "captured", currency: "JPY", amount: 1, externalOrderNum: null, createdAt: at, updatedAt: at, snapshot: snapshot as never },
+          journal: { at, event: { type: "E" }, status: "captured" },
+        })
+        expect((await store.load(id))?.snapshot).toEqual(snapshot)
+      }
     })
 
     it("writes a commit of several journal entries (a batched step) at consecutive versions, or none of them", async () => {

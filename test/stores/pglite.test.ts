@@ -1,9 +1,12 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { PGlite } from "@electric-sql/pglite"
 import { afterAll, describe, expect, it } from "vitest"
 import { pgliteStore } from "../../adapters/stores/pglite.js"
+import { sqlStore, type Queryable, type SqlDriver } from "../../adapters/stores/sql/core.js"
 import { storeContract } from "./contract.js"
+import { refundRowsSuite } from "./refund-rows.js"
 
 const dir = mkdtempSync(join(tmpdir(), "paystate-pglite-"))
 // A template cache of this file's own, so the test proves the first build as well as the copies.
@@ -12,6 +15,24 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 let n = 0
 storeContract("pglite (data directory)", (o) => pgliteStore({ dataDir: join(dir, `contract-${++n}`), templates, ...o }))
+
+refundRowsSuite("pglite", async () => {
+  // A migrated directory (the store's own template copy), then two store instances on one PGlite
+  // opened here, so the test can read the tables between commits.
+  const dataDir = join(dir, "refund-rows")
+  const made = pgliteStore({ dataDir, templates })
+  await made.init()
+  await made.close()
+  const db = new PGlite(dataDir)
+  const wrap = (q: Pick<PGlite, "query">): Queryable => ({ query: async (sql, params) => ({ rows: (await q.query(sql, params as unknown[])).rows as never[] }) })
+  const driver: SqlDriver = { name: "pglite", ...wrap(db), transaction: (fn) => db.transaction((tx) => fn(wrap(tx))), close: async () => undefined }
+  return {
+    store: sqlStore(driver),
+    other: sqlStore(driver),
+    sql: async (text, params) => (await db.query<any>(text, params as unknown[])).rows,
+    close: () => db.close(),
+  }
+})
 
 const at = "2026-01-01T00:00:00.000Z"
 const commitOne = (id: string) => ({

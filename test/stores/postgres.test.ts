@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest"
 import { postgresStore } from "../../adapters/stores/postgres.js"
 import { MIGRATIONS } from "../../adapters/stores/sql/migrations.js"
 import { storeContract } from "./contract.js"
+import { refundRowsSuite } from "./refund-rows.js"
 
 export const PG_URL = process.env.PAYSTATE_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test"
 
@@ -23,6 +24,7 @@ const reachable = await (async () => {
 
 const schema = `stores_contract_${process.pid}`
 const legacy = `stores_legacy_${process.pid}`
+const rows = `stores_refund_rows_${process.pid}`
 
 if (reachable || process.env.CI) {
   afterAll(async () => {
@@ -30,11 +32,30 @@ if (reachable || process.env.CI) {
     await c.connect()
     await c.query(`drop schema if exists ${schema} cascade`)
     await c.query(`drop schema if exists ${legacy} cascade`)
+    await c.query(`drop schema if exists ${rows} cascade`)
     await c.end()
   })
 
   storeContract("postgres", (o) => postgresStore({ connectionString: PG_URL, schema, ...o }), {
     twin: () => postgresStore({ connectionString: PG_URL, schema }),
+  })
+
+  refundRowsSuite("postgres", async () => {
+    const store = postgresStore({ connectionString: PG_URL, schema: rows })
+    const other = postgresStore({ connectionString: PG_URL, schema: rows })
+    await store.init()
+    const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${rows}` })
+    await c.connect()
+    return {
+      store,
+      other,
+      sql: async (text, params) => (await c.query(text, params as unknown[])).rows,
+      close: async () => {
+        await c.end()
+        await other.close()
+        await store.close()
+      },
+    }
   })
 
   describe("postgres migrations", () => {

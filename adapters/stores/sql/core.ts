@@ -3,10 +3,16 @@
  * run statements; every query, and every quirk of timestamps and bigints, is handled here once.
  *
  * Cost model (docs/performance.md): a commit is ONE statement (a data-modifying CTE that writes the
- * payment, its journal entry, outbox, timers and seen keys, each part reading the payment part's
- * RETURNING so a stale version writes nothing), the snapshot is serialised once and never read back.
- * `mutate` on PostgreSQL is two pipelined round trips: [BEGIN, SELECT … FOR UPDATE] then
- * [write, COMMIT].
+ * payment, its journal entry, outbox, timers, seen keys and changed refund entries, each part reading
+ * the payment part's RETURNING so a stale version writes nothing), the snapshot is serialised once and
+ * never read back. `mutate` on PostgreSQL is two pipelined round trips: [BEGIN, SELECT … FOR UPDATE,
+ * the refund entries] then [write, COMMIT].
+ *
+ * Refund entries (migration 4): a snapshot's `context.refunds` is kept as one row per entry in
+ * `paystate_refund_entries`, and the payment row's snapshot holds the rest, marked `refundsInRows`.
+ * A payment's refunds only ever grow, and most of them settle and never change again, so a commit
+ * writes the entries that changed instead of rewriting (and TOASTing, and WAL-logging) all of them.
+ * Every read puts the entries back, in order: callers see the snapshot exactly as committed.
  */
 import {
   journalOf,
@@ -50,7 +56,125 @@ const json = (v: unknown): any => (typeof v === "string" ? JSON.parse(v) : v)
 
 /** Every payment column but the snapshot, in one place, so no statement depends on `select *`. */
 const PAYMENT_COLS = "id, provider, provider_ref, status, currency, amount, external_order_num, created_at, updated_at, version, needs_review"
-const PAYMENT_ROW = `${PAYMENT_COLS}, snapshot`
+
+/**
+ * The top-level key that marks a stored snapshot whose `context.refunds` lives in
+ * `paystate_refund_entries`. Rows without it (written before migration 4, or snapshots without a
+ * refunds list) hold their snapshot whole, as before.
+ */
+export const REFUNDS_IN_ROWS = "refundsInRows"
+
+/** A payment's refund entries, in order, as one JSON array (json_agg: no jsonb to build, only text out). */
+const entriesOf = (idExpr: string) =>
+  `(select coalesce(json_agg(r.entry order by r.seq), '[]'::json) from paystate_refund_entries r where r.payment_id = ${idExpr})`
+/** The entries of a marked row, null for any other: read in the same statement as the row itself. */
+const refundsOf = (table: string) => `case when ${table}.snapshot ? '${REFUNDS_IN_ROWS}' then ${entriesOf(`${table}.id`)} end as paystate_refunds`
+/** A payment row as every read returns it: the columns, the snapshot, and its refund entries. */
+const PAYMENT_ROW = `${PAYMENT_COLS}, snapshot, ${refundsOf("paystate_payments")}`
+
+type Entry = { readonly id: string }
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
+
+/** Longer ids would not fit a btree key (about 2,700 bytes); real refund ids are tens of characters. */
+const MAX_REFUND_ID = 500
+const isEntry = (e: unknown): e is Entry => isObject(e) && typeof e.id === "string" && e.id.length <= MAX_REFUND_ID
+
+/**
+ * What a store last wrote of one payment's refund entries, true of its rows while the payment is at
+ * `version`: the entries as committed, deep-frozen (so the same object is the same entry), and the
+ * index of each id.
+ */
+interface Written {
+  readonly version: number
+  readonly list: readonly Entry[]
+  readonly index: Map<string, number>
+}
+
+/** A commit's refund entries, planned: the payment row's snapshot without them, and what to write. */
+interface RefundPlan {
+  readonly head: unknown
+  /** Every entry: the statement compares each with its row, and deletes the rows of ids not in the list. */
+  readonly all?: readonly Entry[]
+  /** Or, against what this store wrote at the expected version: the entries that changed or moved, and the ids that left. */
+  readonly sent?: readonly { readonly seq: number; readonly entry: Entry }[]
+  readonly removed?: readonly string[]
+  /** What the store knows of the rows once the commit has landed. */
+  readonly written: () => Written
+}
+
+const deepFreeze = (v: unknown): void => {
+  if (v === null || typeof v !== "object" || Object.isFrozen(v)) return
+  Object.freeze(v)
+  for (const x of Object.values(v)) deepFreeze(x)
+}
+
+/**
+ * Splits `context.refunds` off a snapshot when every entry is an object with its own string id (the
+ * key of its row); any other snapshot is stored whole (undefined), as before migration 4. With what
+ * this store wrote at the expected version (`prior`), an entry that is the very object written at the
+ * same index is unchanged and not looked at again: a step costs O(what changed) plus one pass of
+ * identity checks, however many refunds the payment has.
+ */
+const planRefunds = (snapshot: StoredPayment["snapshot"], prior: Written | undefined, expectedVersion: number, version: number): RefundPlan | undefined => {
+  if (Object.hasOwn(snapshot, REFUNDS_IN_ROWS)) {
+    // Stored, it would read back as a marked row: refuse it rather than lose the caller's data.
+    throw new TypeError(`A persisted snapshot cannot have a top-level "${REFUNDS_IN_ROWS}" key: the SQL stores reserve it.`)
+  }
+  const context = snapshot.context
+  if (!isObject(context) || !Array.isArray(context.refunds)) return undefined
+  const refunds = context.refunds as unknown[]
+  const { refunds: _, ...rest } = context
+  const head = { ...snapshot, context: rest, [REFUNDS_IN_ROWS]: true }
+  if (prior && prior.version === expectedVersion) {
+    const changed = new Map<string, number>()
+    for (let i = 0; i < refunds.length; i++) {
+      const e = refunds[i]
+      if (e === prior.list[i]) continue
+      if (!isEntry(e) || changed.has(e.id)) return undefined
+      // An id an unchanged entry still holds, at another index, would be there twice.
+      const j = prior.index.get(e.id)
+      if (j !== undefined && j !== i && refunds[j] === prior.list[j]) return undefined
+      changed.set(e.id, i)
+    }
+    // The entries that were at a changed index, or past the end, are gone unless they moved.
+    const removed: string[] = []
+    for (const i of changed.values()) if (i < prior.list.length && !changed.has(prior.list[i]!.id)) removed.push(prior.list[i]!.id)
+    for (let i = refunds.length; i < prior.list.length; i++) if (!changed.has(prior.list[i]!.id)) removed.push(prior.list[i]!.id)
+    const sent = [...changed.values()].map((seq) => ({ seq, entry: refunds[seq] as Entry }))
+    // Kept to be recognised next time: a change made in place would go unnoticed, so it fails loudly
+    // instead (as the memory store's frozen commits do).
+    for (const x of sent) deepFreeze(x.entry)
+    return {
+      head,
+      sent,
+      removed,
+      // The store dropped `prior` when it planned this commit: from here on the index is this plan's to update.
+      written: () => {
+        for (const id of removed) prior.index.delete(id)
+        for (const [id, i] of changed) prior.index.set(id, i)
+        return { version, list: refunds.slice() as Entry[], index: prior.index }
+      },
+    }
+  }
+  const index = new Map<string, number>()
+  for (let i = 0; i < refunds.length; i++) {
+    const e = refunds[i]
+    if (!isEntry(e) || index.has(e.id)) return undefined
+    index.set(e.id, i)
+  }
+  const all = refunds as Entry[]
+  for (const e of all) deepFreeze(e)
+  return { head, all, written: () => ({ version, list: all.slice(), index }) }
+}
+
+/** Puts a marked row's entries back into `context.refunds`, and takes the mark off. */
+const joinRefunds = (stored: any, refunds: unknown): StoredPayment["snapshot"] => {
+  if (refunds == null || !isObject(stored) || stored[REFUNDS_IN_ROWS] !== true) return stored
+  const { [REFUNDS_IN_ROWS]: _, ...rest } = stored
+  return { ...rest, context: { ...(rest.context as object), refunds: json(refunds) } } as unknown as StoredPayment["snapshot"]
+}
+
 const OUTBOX_COLS = "id, payment_id, provider, op_id, op, payload, idempotency_key, attempts, state, available_at, created_at, last_error, retry_since"
 
 const toPayment = (r: any, snapshot?: StoredPayment["snapshot"]): StoredPayment => ({
@@ -65,7 +189,7 @@ const toPayment = (r: any, snapshot?: StoredPayment["snapshot"]): StoredPayment 
   updatedAt: iso(r.updated_at),
   needsReview: r.needs_review === true,
   version: Number(r.version),
-  snapshot: snapshot ?? json(r.snapshot),
+  snapshot: snapshot ?? joinRefunds(json(r.snapshot), r.paystate_refunds),
 })
 
 const toOutbox = (r: any): OutboxRow => ({
@@ -127,18 +251,88 @@ const conflictOf = (e: unknown, commit: Commit): unknown => {
   return new StoreConflict(kind, `Payment ${commit.payment.id}: ${err.message ?? "unique violation"}`)
 }
 
+/** At most this many payments' written entries are remembered, and at most this many entries in all. */
+const WRITTEN_PAYMENTS = 1000
+const WRITTEN_ENTRIES = 200_000
+
+type WrittenCache = ReturnType<typeof writtenCache>
+/** What this store wrote, by payment, oldest first (a Map keeps insertion order). */
+const writtenCache = () => {
+  const byId = new Map<string, Written>()
+  let total = 0
+  const drop = (id: string) => {
+    const w = byId.get(id)
+    if (w) total -= w.list.length
+    byId.delete(id)
+  }
+  return {
+    get: (id: string) => byId.get(id),
+    drop,
+    set: (id: string, w: Written) => {
+      drop(id)
+      byId.set(id, w)
+      total += w.list.length
+      for (const [old] of byId) {
+        if (byId.size <= WRITTEN_PAYMENTS && total <= WRITTEN_ENTRIES) break
+        drop(old)
+      }
+    },
+  }
+}
+
+/**
+ * The refund-entry parts of a commit, as planned: with a delta, an upsert of the entries sent and a
+ * delete of the ids that left; otherwise every entry, of which the statement writes only those that
+ * differ from their rows and deletes the rows whose id left the list. Either way the parts read `p`,
+ * so a stale version writes no entry.
+ */
+const refundParts = (create: boolean, plan: RefundPlan, $: (v: unknown) => string, parts: string[]): string => {
+  const upsert = `insert into paystate_refund_entries as t (payment_id, refund_id, seq, entry)`
+  const onConflict = `on conflict (payment_id, refund_id) do update set seq = excluded.seq, entry = excluded.entry
+      where (t.entry, t.seq) is distinct from (excluded.entry, excluded.seq)`
+  if (!plan.all) {
+    let shape = ""
+    if (plan.sent?.length) {
+      shape += "a"
+      parts.push(`ru as (${upsert}
+        select p.id, x.entry->>'id', x.seq, x.entry from p, jsonb_to_recordset(${$(JSON.stringify(plan.sent))}::jsonb) as x(seq int, entry jsonb)
+        ${onConflict})`)
+    }
+    if (plan.removed?.length) {
+      shape += "x"
+      parts.push(`rd as (delete from paystate_refund_entries where payment_id = $1 and refund_id = any(${$(plan.removed)}::text[]) and exists (select 1 from p))`)
+    }
+    return shape
+  }
+  // Every entry at its index; an unchanged row is filtered out before the upsert, so it is not even locked.
+  parts.push(`re as (select p.id as payment_id, x.entry->>'id' as refund_id, (x.n - 1)::int as seq, x.entry
+      from p, jsonb_array_elements(${$(JSON.stringify(plan.all))}::jsonb) with ordinality as x(entry, n))`)
+  parts.push(`ru as (${upsert}
+      select re.payment_id, re.refund_id, re.seq, re.entry from re
+      left join paystate_refund_entries o on o.payment_id = $1 and o.refund_id = re.refund_id
+      where o.refund_id is null or (o.entry, o.seq) is distinct from (re.entry, re.seq)
+      ${onConflict})`)
+  // A new payment has no rows to remove. The rows deleted are never the upsert's: one statement
+  // does not touch a row twice.
+  if (create) return "r"
+  parts.push(`rd as (delete from paystate_refund_entries t where t.payment_id = $1 and exists (select 1 from p)
+      and not exists (select 1 from re where re.refund_id = t.refund_id))`)
+  return "rd"
+}
+
 /**
  * Builds the one statement that writes a commit. The text depends only on which parts are present,
  * so each shape is prepared once per connection (`name`).
  */
-const commitStatement = (c: Commit): { text: string; values: unknown[]; name: string } => {
+const commitStatement = (c: Commit, prior?: Written): { text: string; values: unknown[]; name: string; written?: () => Written } => {
   const p = c.payment
   const values: unknown[] = []
   const $ = (v: unknown) => `$${values.push(v)}`
   const entries = journalOf(c)
   const version = c.expectedVersion + entries.length
   const create = c.expectedVersion === 0
-  const head = [p.id, p.provider, p.providerRef, p.status, p.currency, p.amount, p.externalOrderNum, p.createdAt, p.updatedAt, version, JSON.stringify(p.snapshot), p.needsReview ?? false]
+  const plan = planRefunds(p.snapshot, prior, c.expectedVersion, version)
+  const head = [p.id, p.provider, p.providerRef, p.status, p.currency, p.amount, p.externalOrderNum, p.createdAt, p.updatedAt, version, JSON.stringify(plan ? plan.head : p.snapshot), p.needsReview ?? false]
   head.forEach($)
   const parts: string[] = []
   let shape = create ? "i" : "u"
@@ -204,19 +398,24 @@ const commitStatement = (c: Commit): { text: string; values: unknown[]; name: st
       select r.payment_id, r.timer_id, r.name, r.fire_at, r.data from p, jsonb_to_recordset(${$(JSON.stringify(rows))}::jsonb) as r(payment_id text, timer_id text, name text, fire_at timestamptz, data jsonb)
       on conflict (payment_id, timer_id) do update set name = excluded.name, fire_at = excluded.fire_at, data = excluded.data)`)
   }
-  return { text: `with ${parts.join(",\n")}\nselect ${PAYMENT_COLS} from p`, values, name: `paystate_commit_${shape}` }
+  if (plan) shape += refundParts(create, plan, $, parts)
+  return { text: `with ${parts.join(",\n")}\nselect ${PAYMENT_COLS} from p`, values, name: `paystate_commit_${shape}`, written: plan?.written }
 }
 
 /** Writes a commit in one statement; the saved row takes the commit's snapshot (not read back). */
-const writeCommit = async (q: Queryable, c: Commit): Promise<StoredPayment> => {
-  const st = commitStatement(c)
+const writeCommit = async (q: Queryable, c: Commit, cache: WrittenCache): Promise<StoredPayment> => {
+  const id = c.payment.id
+  const st = commitStatement(c, cache.get(id))
+  // Until it is known to have landed, nothing of it is remembered (a failure leaves the rows unknown).
+  cache.drop(id)
   let r: { rows: any[] }
   try {
     r = await q.query(st.text, st.values, st.name)
   } catch (e) {
     throw conflictOf(e, c)
   }
-  if (r.rows.length === 0) throw new StoreConflict("version", `Payment ${c.payment.id} is not at version ${c.expectedVersion}.`)
+  if (r.rows.length === 0) throw new StoreConflict("version", `Payment ${id} is not at version ${c.expectedVersion}.`)
+  if (st.written) cache.set(id, st.written())
   return toPayment(r.rows[0], c.payment.snapshot)
 }
 
@@ -232,6 +431,8 @@ const all = async <T extends readonly Promise<unknown>[]>(ps: T): Promise<{ -rea
 export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): ScalableStore => {
   const countLimit = countLimitOf(options.countLimit)
   let initialized: Promise<void> | undefined
+  // What this store wrote of each recently written payment's refund entries (see refundParts).
+  const cache = writtenCache()
   const load = async (q: Queryable, id: string) => {
     const r = await q.query(`select ${PAYMENT_ROW} from paystate_payments where id = $1`, [id], "paystate_load")
     return r.rows[0] ? toPayment(r.rows[0]) : undefined
@@ -256,8 +457,15 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
   const mutateLocked = async <T>(session: NonNullable<SqlDriver["session"]>, id: string, decide: (row: StoredPayment | undefined) => Decision<T>) => {
     for (let attempt = 0; ; attempt++) {
       const out = await session(async (s) => {
-        const [, locked] = await all([s.query("begin"), s.query(`select ${PAYMENT_ROW} from paystate_payments where id = $1 for update`, [id], "paystate_lock")] as const)
-        const row = locked.rows[0] ? toPayment(locked.rows[0]) : undefined
+        // The entries come in a statement of their own, after the lock: a `for update` that waited
+        // for another writer returns that writer's row, but anything else it reads (a subquery) would
+        // still be from before it. Pipelined, it costs no round trip.
+        const [, locked, entries] = await all([
+          s.query("begin"),
+          s.query(`select ${PAYMENT_COLS}, snapshot from paystate_payments where id = $1 for update`, [id], "paystate_lock"),
+          s.query<{ paystate_refunds: unknown }>(`select ${entriesOf("$1")} as paystate_refunds`, [id], "paystate_lock_refunds"),
+        ] as const)
+        const row = locked.rows[0] ? toPayment({ ...locked.rows[0], paystate_refunds: entries.rows[0]?.paystate_refunds }) : undefined
         let d: Decision<T>
         try {
           d = decide(row)
@@ -270,10 +478,16 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
           return { result: d.result } as { saved?: StoredPayment; result: T; retry?: boolean }
         }
         const commit = d.commit
-        const st = commitStatement(commit)
-        const [written] = await Promise.allSettled([s.query(st.text, st.values, st.name), s.query("commit")])
+        const st = commitStatement(commit, cache.get(id))
+        cache.drop(id)
+        const [written, committed] = await Promise.allSettled([s.query(st.text, st.values, st.name), s.query("commit")])
         if (written.status === "rejected") throw conflictOf(written.reason, commit)
-        if (written.value.rows.length > 0) return { saved: toPayment(written.value.rows[0], commit.payment.snapshot), result: d.result }
+        // A write that its COMMIT did not make durable was not saved.
+        if (committed.status === "rejected") throw committed.reason
+        if (written.value.rows.length > 0) {
+          if (st.written) cache.set(id, st.written())
+          return { saved: toPayment(written.value.rows[0], commit.payment.snapshot), result: d.result }
+        }
         // Nothing to lock yet and another process created the payment meanwhile: decide again on it.
         if (!row && commit.expectedVersion === 0) return { result: d.result, retry: true }
         throw new StoreConflict("version", `Payment ${id} is not at version ${commit.expectedVersion}.`)
@@ -290,7 +504,7 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
         const d = decide(row)
         if (!d.commit) return { result: d.result }
         try {
-          return { saved: await writeCommit(db, d.commit), result: d.result }
+          return { saved: await writeCommit(db, d.commit, cache), result: d.result }
         } catch (e) {
           // A concurrent plain commit moved the row: decide again on the fresh one. A decision made
           // against another version than the row it got is the caller's conflict, not a race.
@@ -339,12 +553,14 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
     }
     const offset = q.after ? 0 : (page - 1) * perPage
     // One statement: the capped count and the page (one row more than asked, to know if another follows).
+    // Refund entries are gathered in the outer select, so only for the rows the page returns (not
+    // for the ones an offset skips).
     const capAt = `$${pageParams.push(countLimit + 1)}`
     const lim = `$${pageParams.push(perPage + 1)}`
     const off = `$${pageParams.push(offset)}`
     const pageSql = `with c as (select count(*)::int as n from (select 1 from paystate_payments where ${filter} limit ${capAt}) x),
-            pg as (select ${PAYMENT_ROW} from paystate_payments where ${pageWhere} order by created_at desc, id desc limit ${lim} offset ${off})
-       select c.n as paystate_total, pg.* from c left join pg on true order by pg.created_at desc, pg.id desc`
+            pg as (select ${PAYMENT_COLS}, snapshot from paystate_payments where ${pageWhere} order by created_at desc, id desc limit ${lim} offset ${off})
+       select c.n as paystate_total, pg.*, ${refundsOf("pg")} from c left join pg on true order by pg.created_at desc, pg.id desc`
     // Past the cap the planner's estimate stands in for a count that would scan every matching row.
     const explainSql = `explain (format json) select 1 from paystate_payments where ${filter}`
     const estimateOf = (plan: { rows: any[] }) => {
@@ -390,7 +606,7 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
       const r = await db.query(`select ${PAYMENT_ROW} from paystate_payments where provider = $1 and provider_ref = $2 order by created_at limit 1`, [provider, ref], "paystate_by_ref")
       return r.rows[0] ? toPayment(r.rows[0]) : undefined
     },
-    commit: (c: Commit) => writeCommit(db, c),
+    commit: (c: Commit) => writeCommit(db, c, cache),
     mutate: (id, decide) => (db.session ? mutateLocked(db.session.bind(db), id, decide) : mutateInTurn(id, decide)),
     list,
     journal: (paymentId, page) => journalPage(paymentId, page),

@@ -117,4 +117,19 @@ export const MIGRATIONS: readonly Migration[] = [
        end $$`,
     ],
   },
+  {
+    version: 4,
+    name: "refund entries as rows: a commit rewrites the refunds that changed, not all of them",
+    sql: [
+      // One row per entry of a payment snapshot's `context.refunds` (core.ts splits and reassembles
+      // them), so a step on a payment with hundreds of settled refunds no longer rewrites every one in
+      // the payment row's snapshot. The key leads with the payment id, like every payment table.
+      `create table paystate_refund_entries (
+        payment_id text not null,
+        refund_id text not null,
+        seq integer not null,
+        entry jsonb not null,
+        primary key (payment_id, refund_id))`,
+    ],
+  },
 ]
