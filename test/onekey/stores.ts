@@ -44,7 +44,7 @@ const unclosable = (s: Store): Store => ({ ...s, close: async () => {} })
 export const databaseKinds = async (): Promise<readonly Database["kind"][]> => ((await pgReachable()) || process.env.CI ? ["memory", "pglite", "postgres"] : ["memory", "pglite"])
 
 let schemas = 0
-const TABLES = ["paystate_payments", "paystate_journal", "paystate_outbox", "paystate_timers", "paystate_seen"]
+const TABLES = ["paystate_payments", "paystate_journal", "paystate_outbox", "paystate_timers", "paystate_seen", "paystate_refund_entries"]
 
 const dumpWith = async (query: (sql: string) => Promise<{ rows: Record<string, unknown>[] }>): Promise<Record<string, string>> => {
   const out: Record<string, string> = {}
