@@ -49,6 +49,12 @@ export interface SqlDriver extends Queryable {
 export interface SqlStoreOptions {
   /** How many matching rows `list` counts exactly before it estimates (default 1000). */
   readonly countLimit?: number
+  /**
+   * Keep a payment's refund entries as rows of their own and write only the ones a commit changed
+   * (default true). Off, new commits store the snapshot whole, as before migration 4; rows written
+   * either way are read correctly.
+   */
+  readonly refundRows?: boolean
 }
 
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString())
@@ -324,14 +330,14 @@ const refundParts = (create: boolean, plan: RefundPlan, $: (v: unknown) => strin
  * Builds the one statement that writes a commit. The text depends only on which parts are present,
  * so each shape is prepared once per connection (`name`).
  */
-const commitStatement = (c: Commit, prior?: Written): { text: string; values: unknown[]; name: string; written?: () => Written } => {
+const commitStatement = (c: Commit, prior?: Written, refundRows = true): { text: string; values: unknown[]; name: string; written?: () => Written } => {
   const p = c.payment
   const values: unknown[] = []
   const $ = (v: unknown) => `$${values.push(v)}`
   const entries = journalOf(c)
   const version = c.expectedVersion + entries.length
   const create = c.expectedVersion === 0
-  const plan = planRefunds(p.snapshot, prior, c.expectedVersion, version)
+  const plan = refundRows ? planRefunds(p.snapshot, prior, c.expectedVersion, version) : undefined
   const head = [p.id, p.provider, p.providerRef, p.status, p.currency, p.amount, p.externalOrderNum, p.createdAt, p.updatedAt, version, JSON.stringify(plan ? plan.head : p.snapshot), p.needsReview ?? false]
   head.forEach($)
   const parts: string[] = []
@@ -403,9 +409,9 @@ const commitStatement = (c: Commit, prior?: Written): { text: string; values: un
 }
 
 /** Writes a commit in one statement; the saved row takes the commit's snapshot (not read back). */
-const writeCommit = async (q: Queryable, c: Commit, cache: WrittenCache): Promise<StoredPayment> => {
+const writeCommit = async (q: Queryable, c: Commit, cache: WrittenCache, refundRows = true): Promise<StoredPayment> => {
   const id = c.payment.id
-  const st = commitStatement(c, cache.get(id))
+  const st = commitStatement(c, cache.get(id), refundRows)
   // Until it is known to have landed, nothing of it is remembered (a failure leaves the rows unknown).
   cache.drop(id)
   let r: { rows: any[] }
@@ -430,12 +436,22 @@ const all = async <T extends readonly Promise<unknown>[]>(ps: T): Promise<{ -rea
 /** Builds a Store over a SQL driver. */
 export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): ScalableStore => {
   const countLimit = countLimitOf(options.countLimit)
+  const refundRows = options.refundRows ?? true
   let initialized: Promise<void> | undefined
   // What this store wrote of each recently written payment's refund entries (see refundParts).
   const cache = writtenCache()
+  // Without the row layout, reads skip the entries subquery (PGlite plans every statement anew, so
+  // each part costs at every call); a row an earlier store wrote in the row layout gets its entries
+  // in a second statement.
+  const ROW = refundRows ? PAYMENT_ROW : `${PAYMENT_COLS}, snapshot`
+  const complete = async (q: Queryable, raw: any): Promise<StoredPayment> => {
+    if (refundRows || !isObject(json(raw.snapshot)) || json(raw.snapshot)[REFUNDS_IN_ROWS] !== true) return toPayment(raw)
+    const e = await q.query(`select ${entriesOf("$1")} as paystate_refunds`, [raw.id], "paystate_entries")
+    return toPayment({ ...raw, paystate_refunds: e.rows[0]?.paystate_refunds })
+  }
   const load = async (q: Queryable, id: string) => {
-    const r = await q.query(`select ${PAYMENT_ROW} from paystate_payments where id = $1`, [id], "paystate_load")
-    return r.rows[0] ? toPayment(r.rows[0]) : undefined
+    const r = await q.query(`select ${ROW} from paystate_payments where id = $1`, [id], "paystate_load")
+    return r.rows[0] ? complete(q, r.rows[0]) : undefined
   }
 
   // Without a pipelined session (PGlite: one connection in this process, no other process on the
@@ -478,7 +494,7 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
           return { result: d.result } as { saved?: StoredPayment; result: T; retry?: boolean }
         }
         const commit = d.commit
-        const st = commitStatement(commit, cache.get(id))
+        const st = commitStatement(commit, cache.get(id), refundRows)
         cache.drop(id)
         const [written, committed] = await Promise.allSettled([s.query(st.text, st.values, st.name), s.query("commit")])
         if (written.status === "rejected") throw conflictOf(written.reason, commit)
@@ -504,7 +520,7 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
         const d = decide(row)
         if (!d.commit) return { result: d.result }
         try {
-          return { saved: await writeCommit(db, d.commit, cache), result: d.result }
+          return { saved: await writeCommit(db, d.commit, cache, refundRows), result: d.result }
         } catch (e) {
           // A concurrent plain commit moved the row: decide again on the fresh one. A decision made
           // against another version than the row it got is the caller's conflict, not a race.
@@ -560,7 +576,7 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
     const off = `$${pageParams.push(offset)}`
     const pageSql = `with c as (select count(*)::int as n from (select 1 from paystate_payments where ${filter} limit ${capAt}) x),
             pg as (select ${PAYMENT_COLS}, snapshot from paystate_payments where ${pageWhere} order by created_at desc, id desc limit ${lim} offset ${off})
-       select c.n as paystate_total, pg.*, ${refundsOf("pg")} from c left join pg on true order by pg.created_at desc, pg.id desc`
+       select c.n as paystate_total, pg.*${refundRows ? `, ${refundsOf("pg")}` : ""} from c left join pg on true order by pg.created_at desc, pg.id desc`
     // Past the cap the planner's estimate stands in for a count that would scan every matching row.
     const explainSql = `explain (format json) select 1 from paystate_payments where ${filter}`
     const estimateOf = (plan: { rows: any[] }) => {
@@ -579,7 +595,7 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
     const counted = Number(r.rows[0]?.paystate_total ?? 0)
     const rows = r.rows.filter((x) => x.id != null)
     const more = rows.length > perPage
-    const data = rows.slice(0, perPage).map((x) => toPayment(x))
+    const data = await Promise.all(rows.slice(0, perPage).map((x) => complete(db, x)))
     let total = counted
     const totalIsEstimate = counted > countLimit
     if (totalIsEstimate) {
@@ -603,10 +619,10 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
     init: () => (initialized ??= migrate(db).then(() => undefined)),
     load: (id) => load(db, id),
     findByProviderRef: async (provider, ref) => {
-      const r = await db.query(`select ${PAYMENT_ROW} from paystate_payments where provider = $1 and provider_ref = $2 order by created_at limit 1`, [provider, ref], "paystate_by_ref")
-      return r.rows[0] ? toPayment(r.rows[0]) : undefined
+      const r = await db.query(`select ${ROW} from paystate_payments where provider = $1 and provider_ref = $2 order by created_at limit 1`, [provider, ref], "paystate_by_ref")
+      return r.rows[0] ? complete(db, r.rows[0]) : undefined
     },
-    commit: (c: Commit) => writeCommit(db, c, cache),
+    commit: (c: Commit) => writeCommit(db, c, cache, refundRows),
     mutate: (id, decide) => (db.session ? mutateLocked(db.session.bind(db), id, decide) : mutateInTurn(id, decide)),
     list,
     journal: (paymentId, page) => journalPage(paymentId, page),
