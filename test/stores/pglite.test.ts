@@ -41,6 +41,35 @@ const commitOne = (id: string) => ({
   journal: { at, event: { type: "CREATE" }, status: "captured" as const },
 })
 
+describe("pglite store: refund entries inline by default, rows written either way read alike", () => {
+  it("an inline store reads a row written in the row layout (load, list, by ref), and its own commit stores the snapshot whole", async () => {
+    const dataDir = join(dir, "layouts")
+    const made = pgliteStore({ dataDir, templates })
+    await made.init()
+    await made.close()
+    const db = new PGlite(dataDir)
+    const wrap = (q: Pick<PGlite, "query">): Queryable => ({ query: async (sql, params) => ({ rows: (await q.query(sql, params as unknown[])).rows as never[] }) })
+    const driver: SqlDriver = { name: "pglite", ...wrap(db), transaction: (fn) => db.transaction((tx) => fn(wrap(tx))), close: async () => undefined }
+    const rows = sqlStore(driver)
+    const inline = sqlStore(driver, { refundRows: false })
+    const refunds = Array.from({ length: 5 }, (_, i) => ({ id: `rf_${i}`, amount: i + 1, status: "succeeded" }))
+    const snapshot = { value: "captured", context: { id: "pay_layouts", refunds } }
+    const c = { ...commitOne("pay_layouts"), payment: { ...commitOne("pay_layouts").payment, providerRef: "ref_layouts", snapshot } }
+    await rows.commit(c)
+    expect((await db.query<{ n: number }>("select count(*)::int as n from paystate_refund_entries where payment_id = 'pay_layouts'")).rows[0]!.n).toBe(5)
+    expect((await inline.load("pay_layouts"))?.snapshot).toEqual(snapshot)
+    expect((await inline.findByProviderRef("fake", "ref_layouts"))?.snapshot).toEqual(snapshot)
+    expect((await inline.list({ perPage: 100 })).data.find((p) => p.id === "pay_layouts")?.snapshot).toEqual(snapshot)
+    const next = { ...snapshot, context: { ...snapshot.context, refunds: [...refunds, { id: "rf_5", amount: 6, status: "requested" }] } }
+    await inline.commit({ ...c, expectedVersion: 1, payment: { ...c.payment, snapshot: next } })
+    const stored = (await db.query<{ snapshot: any }>("select snapshot from paystate_payments where id = 'pay_layouts'")).rows[0]!.snapshot
+    expect(stored.context.refunds).toHaveLength(6)
+    expect((await rows.load("pay_layouts"))?.snapshot).toEqual(next)
+    expect((await inline.load("pay_layouts"))?.snapshot).toEqual(next)
+    await db.close()
+  })
+})
+
 describe("pglite store on disk", () => {
   it("keeps what was committed across a reopen, and migrates only once", async () => {
     const dataDir = join(dir, "reopen")
