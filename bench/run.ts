@@ -83,11 +83,15 @@ const dropSchema = async (schema: string) => {
 
 /**
  * Copies one engine-created payment `n` times in one statement (ids `${prefix}${i}`), so each
- * measured refund runs on a fresh payment exactly like one the engine created.
+ * measured refund runs on a fresh payment exactly like one the engine created. The seed has no
+ * refunds; the copy holds its empty refund list inline, as the by-hand baseline reads a snapshot
+ * (the SQL stores move a list into their entry rows at the next commit, so both sides start alike).
+ * A seed with refunds would need its entry rows copied too.
  */
 const CLONE = `insert into paystate_payments (id, provider, provider_ref, status, currency, amount, external_order_num, created_at, updated_at, version, snapshot, needs_review)
   select $2::text || i, provider, $2::text || 'ref_' || i, status, currency, amount, null, created_at, updated_at, version,
-         jsonb_set(jsonb_set(snapshot, '{context,id}', to_jsonb($2::text || i)), '{context,providerRef}', to_jsonb($2::text || 'ref_' || i)), false
+         jsonb_set(jsonb_set(jsonb_set(snapshot - 'refundsInRows', '{context,refunds}', coalesce(snapshot->'context'->'refunds', '[]'::jsonb)),
+                             '{context,id}', to_jsonb($2::text || i)), '{context,providerRef}', to_jsonb($2::text || 'ref_' || i)), false
   from paystate_payments, generate_series(1, $3::int) i where id = $1`
 
 /** Where a command's reservation step ended (see slowProvider). */
