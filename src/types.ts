@@ -6,7 +6,10 @@ import type { Details, PaymentStatus, RefundStatus } from "../machines/lifecycle
 import type { ProviderAdapter, UntypedInputs } from "./provider.js"
 import type { ListPage, ListQuery } from "./store.js"
 
-/** One refund, refund request or cancel, as the host sees it. */
+/**
+ * One refund, refund request or cancel, as the host sees it. Each answer gives a fresh object; its
+ * `details` and `path` are shared between answers and frozen (a refund's view is built once per change).
+ */
 export interface RefundView {
   readonly id: string
   readonly kind: string
