@@ -45,3 +45,36 @@ it("Craftgate: a CANCEL paystate made (after a WAITING partial failed unseen) is
     ["cancel", "succeeded", false],
   ])
 })
+
+it("Craftgate: a refund whose outage outlived its retry window is parked for a person, still reserved: the final check does not call that a broken ledger", async () => {
+  // Two 500s on the refund, then 31 hours in one jump: the second attempt comes after the 24-hour
+  // retry window, so the effect is parked and the refund flagged, still reserved (as designed). The
+  // final ledger check used to count that reservation as a violation.
+  const create = {
+    provider: "craftgate",
+    amount: 1273441,
+    currency: "TRY",
+    card: { cardHolderName: "Ayse Yilmaz", cardNumber: "5528790000000008", expireYear: "2041", expireMonth: "10", cvc: "720" },
+    paymentPhase: "AUTH",
+    items: [
+      { name: "item 1", price: 348186, externalId: "sku-1" },
+      { name: "item 2", price: 451355, externalId: "sku-2" },
+      { name: "item 3", price: 146078, externalId: "sku-3" },
+      { name: "item 4", price: 327822, externalId: "sku-4" },
+    ],
+  }
+  const steps: Step[] = [
+    { kind: "pay" },
+    { kind: "advance", minutes: 459 },
+    { kind: "fault", target: "refund", mode: "error500" },
+    { kind: "fault", target: "refund", mode: "error500" },
+    { kind: "settle", pick: 1824278087, ok: false },
+    { kind: "webhooks", mode: "delay" },
+    { kind: "refund", share: 1000, slot: 1, target: 7 },
+    { kind: "advance", minutes: 1879 },
+    { kind: "recover" },
+  ]
+  const r = await runOne(craftgate, create, steps, 234)
+  expect(r.view.refunds.map((x) => [x.kind, x.status, x.amount, x.needsReview])).toEqual([["refund_tx", "requested", 327822, true]])
+  expect(r.view.reservedAmount).toBe(327822)
+})
