@@ -9,6 +9,7 @@
  * - `personal` fields (e-mail, phone) are masked in inspector events and logs.
  * Keys match case-insensitively, ignoring `_` and `-` (`cardNumber` = `card_number`).
  */
+import { deepFreeze } from "./freeze.js"
 import type { SensitiveFields } from "./provider.js"
 
 /** Where a value is going, from the least to the most exposed. */
@@ -51,13 +52,7 @@ export interface Redactor {
   readonly redactOnce: <T extends object>(value: T, exposure: Exposure) => T
 }
 
-const deepFreeze = <T>(v: T): T => {
-  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
-    Object.freeze(v)
-    for (const x of Object.values(v)) deepFreeze(x)
-  }
-  return v
-}
+
 
 /** Masks a value, keeping its last four characters where it is long enough to stay unguessable. */
 export const maskValue = (v: unknown): string => {

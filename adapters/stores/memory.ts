@@ -16,18 +16,10 @@ import {
   type StoredPayment,
   type TimerRow,
 } from "../../src/store.js"
+import { deepFreeze as freeze } from "../../src/freeze.js"
 import { countLimitOf, decodeCursor, encodeCursor } from "./list.js"
 import type { CursorListPage, CursorListQuery, Decision, ScalableStore } from "./types.js"
 
-// Deep freeze of plain JSON data; no key arrays allocated (it runs on every commit).
-const freeze = <T>(v: T): T => {
-  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
-    Object.freeze(v)
-    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) freeze(v[i])
-    else for (const k in v) freeze((v as Record<string, unknown>)[k])
-  }
-  return v
-}
 
 const newestFirst = (a: StoredPayment, b: StoredPayment) => (a.createdAt === b.createdAt ? (a.id < b.id ? 1 : a.id > b.id ? -1 : 0) : Date.parse(b.createdAt) - Date.parse(a.createdAt))
 
