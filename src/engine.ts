@@ -231,11 +231,13 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
   /** Payments whose last optimistic write here lost to another process, until when (wall clock). */
   const contended = new Map<string, number>()
   const CONTENDED_MS = 2000
-  const remember = (row: StoredPayment) => {
-    lastSaved.delete(row.id)
-    lastSaved.set(row.id, row)
-    if (lastSaved.size > RECENT_ROWS) lastSaved.delete(lastSaved.keys().next().value!)
+  /** Sets a key as the newest of a bounded map (insertion order is age), dropping the oldest past the bound. */
+  const touch = <V>(m: Map<string, V>, key: string, value: V) => {
+    m.delete(key)
+    m.set(key, value)
+    if (m.size > RECENT_ROWS) m.delete(m.keys().next().value!)
   }
+  const remember = (row: StoredPayment) => touch(lastSaved, row.id, row)
   const MAX_BATCH = 128
 
   /**
@@ -375,9 +377,7 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
       } catch (e) {
         if (!(e instanceof StoreConflict && e.kind === "version")) throw e
         lastSaved.delete(paymentId)
-        contended.delete(paymentId)
-        contended.set(paymentId, Date.now() + CONTENDED_MS)
-        if (contended.size > RECENT_ROWS) contended.delete(contended.keys().next().value!)
+        touch(contended, paymentId, Date.now() + CONTENDED_MS)
       }
     }
     if (store.mutate) {
