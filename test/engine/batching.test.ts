@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
-import pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
 import { memoryStore } from "../../adapters/stores/memory.js"
 import { pgliteStore } from "../../adapters/stores/pglite.js"
@@ -18,19 +17,9 @@ import { isPaystateError } from "../../src/errors.js"
 import type { ProviderAdapter } from "../../src/provider.js"
 import { checkReplay } from "../../src/replay.js"
 import { journalOf, type Commit, type Store } from "../../src/store.js"
+import { PG_URL, pgReachable } from "../support/postgres.js"
 import { fakeProvider } from "../../src/testing/fake-provider.js"
 
-const PG_URL = process.env.PAYSTATE_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test"
-const pgReachable = await (async () => {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 })
-  try {
-    await c.connect()
-    await c.end()
-    return true
-  } catch {
-    return false
-  }
-})()
 const dir = mkdtempSync(join(tmpdir(), "paystate-batching-"))
 const opened: Store[] = []
 afterAll(async () => {

@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import fc from "fast-check"
-import pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
 import { memoryStore } from "../../adapters/stores/memory.js"
 import { pgliteStore } from "../../adapters/stores/pglite.js"
@@ -17,20 +16,10 @@ import { postgresStore } from "../../adapters/stores/postgres.js"
 import type { Store } from "../../src/store.js"
 import { manualClock } from "../../src/clock.js"
 import { createEngine, type Engine } from "../../src/engine.js"
+import { PG_URL, pgReachable } from "../support/postgres.js"
 import { fakeProvider, type FakeOutcome } from "../../src/testing/fake-provider.js"
 
 const DEEP = !!process.env.PAYSTATE_DEEP
-const PG_URL = process.env.PAYSTATE_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test"
-const pgReachable = await (async () => {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 })
-  try {
-    await c.connect()
-    await c.end()
-    return true
-  } catch {
-    return false
-  }
-})()
 const dir = mkdtempSync(join(tmpdir(), "paystate-identity-"))
 const shared: Store[] = []
 afterAll(async () => {

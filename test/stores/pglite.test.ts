@@ -16,6 +16,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 let n = 0
 storeContract("pglite (data directory)", (o) => pgliteStore({ dataDir: join(dir, `contract-${++n}`), templates, ...o }))
 
+/** A SQL driver on a PGlite the test opened itself, so it can read the tables between commits. */
+const driverOn = (db: PGlite): SqlDriver => {
+  const wrap = (q: Pick<PGlite, "query">): Queryable => ({ query: async (sql, params) => ({ rows: (await q.query(sql, params as unknown[])).rows as never[] }) })
+  return { name: "pglite", ...wrap(db), transaction: (fn) => db.transaction((tx) => fn(wrap(tx))), close: async () => undefined }
+}
+
 refundRowsSuite("pglite", async () => {
   // A migrated directory (the store's own template copy), then two store instances on one PGlite
   // opened here, so the test can read the tables between commits.
@@ -24,8 +30,7 @@ refundRowsSuite("pglite", async () => {
   await made.init()
   await made.close()
   const db = new PGlite(dataDir)
-  const wrap = (q: Pick<PGlite, "query">): Queryable => ({ query: async (sql, params) => ({ rows: (await q.query(sql, params as unknown[])).rows as never[] }) })
-  const driver: SqlDriver = { name: "pglite", ...wrap(db), transaction: (fn) => db.transaction((tx) => fn(wrap(tx))), close: async () => undefined }
+  const driver = driverOn(db)
   return {
     store: sqlStore(driver),
     other: sqlStore(driver),
@@ -48,8 +53,7 @@ describe("pglite store: refund entries inline by default, rows written either wa
     await made.init()
     await made.close()
     const db = new PGlite(dataDir)
-    const wrap = (q: Pick<PGlite, "query">): Queryable => ({ query: async (sql, params) => ({ rows: (await q.query(sql, params as unknown[])).rows as never[] }) })
-    const driver: SqlDriver = { name: "pglite", ...wrap(db), transaction: (fn) => db.transaction((tx) => fn(wrap(tx))), close: async () => undefined }
+    const driver = driverOn(db)
     const rows = sqlStore(driver)
     const inline = sqlStore(driver, { refundRows: false })
     const refunds = Array.from({ length: 5 }, (_, i) => ({ id: `rf_${i}`, amount: i + 1, status: "succeeded" }))
