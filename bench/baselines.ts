@@ -45,7 +45,7 @@ export const rawRefund = async (db: RawQuery, machine: PaymentMachine, provider:
   const key = `ps-${paymentId}-${effect.opId}`.slice(0, 100)
   const v1 = await db.query(INTENT, [paymentId, statusOf(s1.value), at, persist(s1), Number(row.version), JSON.stringify(event), outboxId, provider.name, effect.opId, effect.op, JSON.stringify(effect.payload), key])
   if (!v1.rows[0]) throw new Error("baseline: version conflict")
-  const call: OutboxEffect = { id: outboxId, paymentId, provider: provider.name, opId: effect.opId, op: effect.op, payload: effect.payload as never, idempotencyKey: key, attempt: 1, createdAt: at }
+  const call: OutboxEffect = { id: outboxId, paymentId, provider: provider.name, opId: effect.opId, op: effect.op, payload: effect.payload as never, idempotencyKey: key, attempt: 1, createdAt: at, at }
   const events = await Effect.runPromise(provider.execute(call, s1.context as unknown as MachineContext))
   const outcome = { ...events[0]!, at } as PaymentEvent
   const s2 = settleByHand(machine, s1, refund, outcome)
@@ -92,7 +92,7 @@ export const xstateRefund = async (machine: PaymentMachine, captured: AnyMachine
   let outcome: PaymentEvent
   if (provider) {
     const key = `ps-${paymentId}-${effect.opId}`
-    const call: OutboxEffect = { id: `${paymentId}/${effect.opId}`, paymentId, provider: provider.name, opId: effect.opId, op: effect.op, payload: effect.payload as never, idempotencyKey: key, attempt: 1, createdAt: at }
+    const call: OutboxEffect = { id: `${paymentId}/${effect.opId}`, paymentId, provider: provider.name, opId: effect.opId, op: effect.op, payload: effect.payload as never, idempotencyKey: key, attempt: 1, createdAt: at, at }
     const events = await Effect.runPromise(provider.execute(call, s2.context as unknown as MachineContext))
     outcome = { ...events[0]!, at } as PaymentEvent
   } else {

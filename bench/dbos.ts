@@ -135,7 +135,7 @@ export const startDbosPeer = async (o: DbosPeerOptions): Promise<DbosPeer> => {
       },
       { name: "writeIntent" },
     )
-    const call: OutboxEffect = { id: outboxId, paymentId, provider: provider.name, opId: effect.opId, op: effect.op, payload: effect.payload as never, idempotencyKey: key, attempt: 1, createdAt: at }
+    const call: OutboxEffect = { id: outboxId, paymentId, provider: provider.name, opId: effect.opId, op: effect.op, payload: effect.payload as never, idempotencyKey: key, attempt: 1, createdAt: at, at }
     const events = await DBOS.runStep(() => Effect.runPromise(provider.execute(call, s1.context as unknown as MachineContext)), { name: "provider.refund" })
     const outcome = { ...events[0]!, at } as PaymentEvent
     const s2 = settleByHand(machine, s1, refund, outcome)

@@ -85,6 +85,7 @@ export const createEffectRunner = (deps: EffectRunnerDeps) => {
       idempotencyKey: row.idempotencyKey,
       attempt: row.attempts,
       createdAt: row.createdAt,
+      at: now(),
       ...(secret ? { secret } : {}),
     }
   }
@@ -116,6 +117,10 @@ export const createEffectRunner = (deps: EffectRunnerDeps) => {
     if (reconcileFirst) {
       const found: Reconciliation = await Effect.runPromise(adapter.reconcile(effect, ctx)).catch((e: unknown) => ({ kind: "unknown", reason: asPaystateError(e).message }) as const)
       if (found.kind === "answered") return found
+      if (found.kind === "unknown" && found.final) {
+        // Asking again cannot help (the only lookup left would perform the operation again).
+        return { kind: "unknown", error: paystateError("REVIEW_REQUIRED", `No lookup can tell what became of the ${effect.op} without risking doing it twice: ${found.reason}`, undefined, false) }
+      }
       if (found.kind === "unknown") return { kind: "unknown", error: paystateError("PROVIDER_UNAVAILABLE", `The lookup could not tell what became of the ${effect.op}: ${found.reason}`, undefined, true) }
     }
     try {
@@ -170,19 +175,23 @@ export const createEffectRunner = (deps: EffectRunnerDeps) => {
       throw paystateError(code, err.message, { paymentId: row.paymentId, opId: row.opId, ...(d.code !== undefined ? { code: d.code } : {}), provider: err.details })
     }
     const since = Date.parse(row.retrySince ?? row.createdAt)
-    const park = Date.parse(now()) - since >= deps.retryWindowMs
+    const final = err.code === "REVIEW_REQUIRED"
+    const park = final || Date.parse(now()) - since >= deps.retryWindowMs
     await store.releaseOutbox(row.id, { availableAt: later(backoff(row.attempts)), lastError: err.message, park })
     if (park) {
       deps.log({ level: "error", event: "effect.parked", ...about, code: err.code, message: err.message })
       // A refund's own effect has its id as opId; a lookup of it (poll, review) names it in its payload.
       const refundId = ctx.refunds.some((r) => r.id === row.opId) ? row.opId : (row.payload as { refundId?: unknown } | null)?.refundId
       const refund = ctx.refunds.find((r) => r.id === refundId)
-      const reason = `The provider's answer to ${row.op} ${row.opId} is still unknown after ${Math.round((Date.parse(now()) - since) / 60_000)} minutes (${row.attempts} attempts; last: ${err.message}). Its amount stays reserved until a person retries or resolves it.`
+      const reason = final
+        ? `${err.message} Check the provider's dashboard and settle it with engine.review.resolve (with the provider's refund id if it exists); review.retry cannot help. Its amount stays reserved until then.`
+        : `The provider's answer to ${row.op} ${row.opId} is still unknown after ${Math.round((Date.parse(now()) - since) / 60_000)} minutes (${row.attempts} attempts; last: ${err.message}). Its amount stays reserved until a person retries or resolves it.`
       if (refund) await step(row.paymentId, { type: "REVIEW.FLAG", at: now(), refundId: refund.id, reason }, { command: false, persistent: true })
     }
     // A refused credential is no answer either (the provider did not look at the request), but the
     // caller must see its own code: retrying the call cannot help until the key is fixed.
     const auth = err.code === "PROVIDER_AUTH_FAILED"
+    if (final) throw paystateError("REVIEW_REQUIRED", `${err.message} The ${row.op} is recorded and waits for a person (engine.review.resolve).`, { paymentId: row.paymentId, opId: row.opId, willRetry: false }, false)
     throw paystateError(
       auth ? "PROVIDER_AUTH_FAILED" : "PROVIDER_UNAVAILABLE",
       `${err.message} The ${row.op} is recorded and ${park ? "now waits for a person (engine.review)" : "will be reconciled before anything is sent again"}.`,

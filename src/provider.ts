@@ -24,7 +24,10 @@ export interface OutboxEffect {
   readonly idempotencyKey: string
   /** 1 for the first attempt; recovery and retries count up. */
   readonly attempt: number
+  /** When the effect was stored, just before its first send (engine clock, ISO 8601). */
   readonly createdAt: string
+  /** When this attempt runs, by the engine's clock (ISO 8601): what "now" is for key lifetimes. */
+  readonly at: string
   /**
    * Card data for this effect (card number, CVV, e-money password), held in the memory of the process
    * that took the command and never written anywhere. Absent after a restart or in another process:
@@ -43,12 +46,15 @@ export interface OutboxEffect {
  *   sends it again with the same idempotency key and the same bytes.
  * - `unknown`: the lookup could not tell (it failed, timed out, answered 4xx/5xx, or its answer is
  *   ambiguous); the engine asks again later with backoff and never fails the operation for it.
+ *   With `final`, no later lookup can tell either (the only one left would repeat the operation,
+ *   e.g. a replay whose idempotency key the provider has forgotten): the engine stops asking and a
+ *   person resolves it (`REVIEW_REQUIRED`).
  * An error raised by `reconcile` is read as `unknown`.
  */
 export type Reconciliation =
   | { readonly kind: "answered"; readonly events: OutcomeEvents }
   | { readonly kind: "notPerformed" }
-  | { readonly kind: "unknown"; readonly reason: string }
+  | { readonly kind: "unknown"; readonly reason: string; readonly final?: boolean }
 
 /** The provider answered the operation: apply these events. */
 export const answered = (events: OutcomeEvents): Reconciliation => ({ kind: "answered", events })
@@ -56,6 +62,21 @@ export const answered = (events: OutcomeEvents): Reconciliation => ({ kind: "ans
 export const notPerformed: Reconciliation = { kind: "notPerformed" }
 /** The lookup could not tell; ask again later. */
 export const cannotTell = (reason: string): Reconciliation => ({ kind: "unknown", reason })
+/** No lookup will ever tell without repeating the operation: a person must resolve it. */
+export const onlyAPersonCanTell = (reason: string): Reconciliation => ({ kind: "unknown", reason, final: true })
+
+/**
+ * Whether the provider still holds an effect's idempotency key, so that the same request sent again
+ * replays the first answer instead of being performed a second time. The age counts from when the
+ * effect was stored (before its first send, so never too young) to the later of the engine's clock
+ * and the adapter's own, if it has one: a doubt makes the key dead, which costs a person's look,
+ * never a second payout.
+ */
+export const idempotencyKeyAlive = (effect: Pick<OutboxEffect, "createdAt" | "at">, lifetimeMs: number, adapterNow?: Date): boolean => {
+  const created = Date.parse(effect.createdAt)
+  const now = Math.max(Date.parse(effect.at), adapterNow?.getTime() ?? Number.NEGATIVE_INFINITY)
+  return Number.isFinite(created) && Number.isFinite(now) && now - created < lifetimeMs
+}
 
 /**
  * Names of fields that need care, per provider, kept beside its wire schemas. Matched by key name

@@ -7,7 +7,7 @@
  */
 import { z } from "zod"
 import type { LedgerEntry, MachineContext, PaymentEvent } from "../machines/lifecycle/index.js"
-import { paystateError } from "./errors.js"
+import { isPaystateError, paystateError } from "./errors.js"
 import type { OutboxRow, Store, StoredPayment } from "./store.js"
 import type { PaymentView, ReviewItem, ReviewResolution } from "./types.js"
 import { assertStorable, parseOrThrow } from "./validation.js"
@@ -111,7 +111,17 @@ export const createReview = (deps: ReviewDeps) => {
     return { paymentId, entry, effect }
   }
 
-  /** Looks again: a parked effect goes back to the queue and runs now; a flagged refund is polled anew. */
+  // A lookup that can never tell (REVIEW_REQUIRED) is the caller's answer; other failures leave the
+  // item as it was (parked again or flagged after its polls) and the view shows it.
+  const settle = (id: string) => (e: unknown) => {
+    if (isPaystateError(e, "REVIEW_REQUIRED")) throw e
+    deps.onError(e, `review retry of ${id}`)
+  }
+
+  /**
+   * Looks again: a parked effect goes back to the queue and runs now; a flagged refund is polled
+   * anew. Rejects with REVIEW_REQUIRED when no lookup can tell without doing the operation twice.
+   */
   const retry = async (id: string, options?: { note?: string; by?: string }): Promise<PaymentView> => {
     assertStorable(options, "review.retry options")
     const o = parseOrThrow(retryOptions, options, "review.retry options")
@@ -122,10 +132,10 @@ export const createReview = (deps: ReviewDeps) => {
       await store.unparkOutbox(effect.id, at)
       if (entry?.needsReview) await deps.step(paymentId, { type: "REVIEW.RETRY", at, refundId: entry.id, by: o?.by ?? "host", lookup: false, ...(o?.note ? { note: o.note } : {}) }, { command: true })
       const claimed = await store.claimOutbox(at, deps.leaseMs, 1, [effect.id])
-      await deps.runAll([...claimed], true).catch((e) => deps.onError(e, `review retry of ${id}`))
+      await deps.runAll([...claimed], true).catch(settle(id))
     } else if (entry && entry.needsReview && !entry.unattributed) {
       const { added } = await deps.step(paymentId, { type: "REVIEW.RETRY", at, refundId: entry.id, by: o?.by ?? "host", lookup: !effect, ...(o?.note ? { note: o.note } : {}) }, { command: true })
-      await deps.runAll(added).catch((e) => deps.onError(e, `review retry of ${id}`))
+      await deps.runAll(added).catch(settle(id))
     } else {
       throw paystateError("REVIEW_ITEM_NOT_FOUND", `"${id}" is not waiting for a retry: ${entry?.unattributed ? "an unattributed provider refund is resolved, not retried" : "nothing is parked or flagged"}.`, { id })
     }

@@ -15,7 +15,7 @@ export type Secret = string | Redacted.Redacted<string>
 export const reveal = (secret: Secret): string => (Redacted.isRedacted(secret) ? (Redacted.value(secret) as string) : secret)
 
 /** Why a configuration field was refused (in `details.reason`). */
-export type ConfigurationIssue = "missing" | "empty" | "whitespace" | "not_a_string" | "not_a_url" | "not_http"
+export type ConfigurationIssue = "missing" | "empty" | "whitespace" | "not_a_string" | "not_a_url" | "not_http" | "invalid"
 
 const invalid = (provider: string, field: string, reason: ConfigurationIssue, message: string): PaystateError =>
   paystateError("CONFIGURATION_INVALID", `${provider}(config): ${field} ${message}`, { provider, field, reason })
@@ -66,5 +66,17 @@ export function checkUrl(provider: string, field: string, value: unknown, requir
     throw invalid(provider, field, "not_a_url", "is not an absolute URL (e.g. https://api.example.com).")
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") throw invalid(provider, field, "not_http", `must be an http(s) URL, not ${url.protocol}.`)
+  return value
+}
+
+/**
+ * How long the adapter trusts the provider to hold an idempotency key (ms): the given value, checked
+ * against the provider's own lifetime, or the default. A longer one would let the replay used as a
+ * lookup run after the provider forgot the key, and so perform the operation a second time.
+ */
+export const checkKeyLifetime = (provider: string, value: unknown, max: number, fallback: number): number => {
+  if (value === undefined) return fallback
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > max)
+    throw invalid(provider, "idempotencyKeyLifetimeMs", "invalid", `must be a number of milliseconds above 0 and at most ${max} (${provider} keeps an idempotency key ${max / 3_600_000} h): a longer one would let a lookup by replay perform the operation again.`)
   return value
 }

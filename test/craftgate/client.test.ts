@@ -142,7 +142,7 @@ describe("Craftgate client", () => {
         },
       },
     ]
-    const effect: OutboxEffect = { id: "x/create", paymentId: ctx.id, provider: "craftgate", opId: "create", op: "create", payload: {}, idempotencyKey: "k", attempt: 1, createdAt: "" }
+    const effect: OutboxEffect = { id: "x/create", paymentId: ctx.id, provider: "craftgate", opId: "create", op: "create", payload: {}, idempotencyKey: "k", attempt: 1, createdAt: "", at: "" }
     const events = await run(adapter.execute(effect, ctx))
     expect(seen[0]!.body).toBe(
       '{"card":{"cardToken":"t","cardUserKey":"u"},"conversationId":"pay_AAAAAAAAAAAAAAAAAAAAAA","currency":"TRY","externalId":"order-9","installment":3,"items":[{"name":"a","price":12344.9},{"price":0.1}],"paidPrice":12345.67,"paymentGroup":"PRODUCT","paymentPhase":"AUTH","price":12345,"walletPrice":0}',

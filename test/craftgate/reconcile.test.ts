@@ -41,6 +41,7 @@ const effectOf = (ctx: MachineContext, op: string, opId: string, payload: Record
   idempotencyKey: `ps-${ctx.id}-${opId}`,
   attempt: 2,
   createdAt: ctx.createdAt,
+  at: new Date().toISOString(),
   ...(secret ? { secret: secret as never } : {}),
 })
 const reconcile = (e: OutboxEffect, ctx: MachineContext) => Effect.runPromise(adapter.reconcile(e, ctx)) as Promise<Reconciliation>

@@ -245,7 +245,7 @@ describe.each(storeKinds("bytes", ["pglite", "postgres"]))("exact retries on $na
 
     // KOMOJU's answer to the same key with another body is about the key, not the operation.
     const row = await w.store.load(p.id)
-    const effect = { id: `${p.id}/x`, paymentId: p.id, provider: "komoju", opId: "rf_mismatch", op: "refund_request", payload: { amount: 100, ...bank }, idempotencyKey: sent[0]!.idempotencyKey!, attempt: 2, createdAt: new Date().toISOString() }
+    const effect = { id: `${p.id}/x`, paymentId: p.id, provider: "komoju", opId: "rf_mismatch", op: "refund_request", payload: { amount: 100, ...bank }, idempotencyKey: sent[0]!.idempotencyKey!, attempt: 2, createdAt: new Date().toISOString(), at: new Date().toISOString() }
     const { Effect } = await import("effect")
     const out = await Effect.runPromise(w.adapter.execute(effect, row!.snapshot.context as never)).then(
       () => undefined,

@@ -154,7 +154,7 @@ describe("OneKey client", () => {
     const ctx = { id: "pay_x", currency: "MXN", amount: 123456789, providerRef: "300533646", request: { invoice_id: "inv-1" }, refunds: [] } as never
     for (const [minor, wire] of [[1, 0.01], [10, 0.1], [123456789, 1234567.89], [30, 0.3], [100000, 1000]] as const) {
       replies = [{ status: 200, body: { refund_id: 1 } }]
-      await Effect.runPromise(adapter.execute({ id: "x", paymentId: "pay_x", provider: "onekey", opId: "r", op: "refund", payload: { amount: minor }, idempotencyKey: "k", attempt: 1, createdAt: "" }, ctx))
+      await Effect.runPromise(adapter.execute({ id: "x", paymentId: "pay_x", provider: "onekey", opId: "r", op: "refund", payload: { amount: minor }, idempotencyKey: "k", attempt: 1, createdAt: "", at: "" }, ctx))
       const sent = seen.at(-1)!.body
       expect(JSON.parse(sent).amount).toBe(wire)
       expect(sent).toContain(`"amount":${wire}`)

@@ -10,11 +10,11 @@ import type { Details, LedgerEntry } from "../../../machines/lifecycle/types.js"
 import { createKomojuMachine } from "../../../machines/komoju/index.js"
 import { METHOD_RULES, isKomojuMethod } from "../../../machines/komoju/methods.js"
 import { paystateError, type PaystateError } from "../../../src/errors.js"
-import { answered, cannotTell, notPerformed, type OutboxEffect, type OutcomeEvents, type ProviderAdapter, type Reconciliation, type WebhookRequest } from "../../../src/provider.js"
+import { answered, cannotTell, idempotencyKeyAlive, notPerformed, type OutboxEffect, type OutcomeEvents, type ProviderAdapter, type Reconciliation, type WebhookRequest } from "../../../src/provider.js"
 import { singleHeader } from "../headers.js"
 import { KomojuClient, type KomojuClientConfig, type KomojuClientShape } from "./client.js"
 import { toPaystateError, type KomojuError } from "./errors.js"
-import { checkOptions, checkSecret, checkUrl, type Secret } from "../config.js"
+import { checkKeyLifetime, checkOptions, checkSecret, checkUrl, type Secret } from "../config.js"
 import { komojuCreateSchema, komojuRefundRequestSchema, komojuRefundSchema, type KomojuInputs } from "./inputs.js"
 import { allReports, carriedBy, carrierDescription, PAYSTATE_ID_KEY, paymentState, paystateIdOf, unidentified } from "./mapping.js"
 import { KOMOJU_SENSITIVE, SECRET_PAYMENT_DETAILS } from "./sensitive.js"
@@ -73,7 +73,7 @@ export const komoju = (options: KomojuConfig): ProviderAdapter<KomojuInputs> => 
   const config = { ...options, secretKey, webhookSecret }
   const clientLayer = KomojuClient.layer(config)
   const now = config.now ?? (() => new Date())
-  const keyLifetimeMs = config.idempotencyKeyLifetimeMs ?? 23 * 3_600_000
+  const keyLifetimeMs = checkKeyLifetime("komoju", config.idempotencyKeyLifetimeMs, 24 * 3_600_000, 23 * 3_600_000)
   const createSettleMs = config.createSettleMs ?? 5 * 60_000
   const run: Run = (what, f, kind = "operation") =>
     Effect.gen(function* () {
@@ -206,7 +206,7 @@ export const komoju = (options: KomojuConfig): ProviderAdapter<KomojuInputs> => 
     })
 
   /** True while KOMOJU still holds the effect's idempotency key, so a re-send replays the first answer. */
-  const keyAlive = (effect: OutboxEffect): boolean => now().getTime() - Date.parse(effect.createdAt) < keyLifetimeMs
+  const keyAlive = (effect: OutboxEffect): boolean => idempotencyKeyAlive(effect, keyLifetimeMs, config.now?.())
 
   /**
    * The idempotent replay as a lookup: the same POST with the same key and the same bytes. KOMOJU
@@ -278,6 +278,7 @@ export const komoju = (options: KomojuConfig): ProviderAdapter<KomojuInputs> => 
           const others = unidentified(p, effect.op, ctx.refunds.filter((r) => r !== entry))
           if (others.length === 0) return notPerformed
           if (keyAlive(effect)) return yield* replay(effect, ctx)
+          // Not final: a later lookup may show our id on one of them; a replay now would be a second refund.
           return cannotTell(`KOMOJU shows no ${effect.op} carrying ${effect.opId}, but ${others.length} of its ${effect.op}s carry no paystate id (${others.map((r) => r.id).join(", ")}) and the idempotency key has expired`)
         }
         default:

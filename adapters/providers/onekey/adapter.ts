@@ -14,19 +14,25 @@ import type { MachineContext } from "../../../machines/lifecycle/index.js"
 import { createOnekeyMachine, isCardMethod, onekeyMachine, type OnekeyPolicyOptions } from "../../../machines/onekey/index.js"
 import { paystateError, type PaystateError } from "../../../src/errors.js"
 import { exponentOf, isKnownCurrency, toMajorNumber } from "../../../src/money.js"
-import { answered, cannotTell, type CreateFieldsOf, type OutboxEffect, type OutcomeEvents, type ProviderAdapter, type ProviderCreate, type Reconciliation } from "../../../src/provider.js"
+import { answered, cannotTell, idempotencyKeyAlive, onlyAPersonCanTell, type CreateFieldsOf, type OutboxEffect, type OutcomeEvents, type ProviderAdapter, type ProviderCreate, type Reconciliation } from "../../../src/provider.js"
 import { make, type OnekeyClientShape, type OnekeyConfig, type OnekeyDepositBody, type OnekeyRefundBody } from "./client.js"
-import { checkOptions, checkSecret, checkUrl } from "../config.js"
+import { checkKeyLifetime, checkOptions, checkSecret, checkUrl } from "../config.js"
 import { authChecked, isDefiniteRefusal, lookupFailure, unlessNotFound, type OnekeyErrorDetails } from "./errors.js"
 import { handleNotification } from "./notifications.js"
 import { createdRefundReport, depositState, minorOrUndefined, refundReport } from "./reports.js"
 import { ONEKEY_SENSITIVE } from "./sensitive.js"
-import { bankAccount, type OnekeyBankAccount } from "./wire.js"
+import { bankAccount, ONEKEY_KEY_LIFETIME_MS, type OnekeyBankAccount } from "./wire.js"
 
 /** Adapter configuration: the client's, the policy's, and where OneKey sends notifications. */
 export interface OnekeyAdapterConfig extends OnekeyConfig, OnekeyPolicyOptions {
   /** HTTPS URL of the host's notification route; sent with every deposit and refund. */
   readonly notificationUrl?: string
+  /**
+   * How long after an effect was stored its X-Idempotency-Key is trusted to be alive at OneKey, so
+   * that the replay of its POST (the only lookup of a refund whose answer was lost) returns the first
+   * answer. OneKey keeps keys 24 h; the default, 23 h, leaves an hour for clock skew. At most 24 h.
+   */
+  readonly idempotencyKeyLifetimeMs?: number
 }
 
 const payer = z.looseObject({
@@ -101,6 +107,9 @@ export const onekey = (options: OnekeyAdapterConfig): ProviderAdapter<OnekeyInpu
     readOnlyKey: checkSecret("onekey", "readOnlyKey", options.readOnlyKey, false),
     notificationUrl: checkUrl("onekey", "notificationUrl", options.notificationUrl, false),
   }
+  const keyLifetimeMs = checkKeyLifetime("onekey", options.idempotencyKeyLifetimeMs, ONEKEY_KEY_LIFETIME_MS, ONEKEY_KEY_LIFETIME_MS - 3_600_000)
+  /** True while OneKey still holds the effect's key: only then is the replay a lookup and not a second POST. */
+  const keyAlive = (effect: OutboxEffect): boolean => idempotencyKeyAlive(effect, keyLifetimeMs, config.now?.())
   // A refusal of the credentials is no answer to the operation: see asAuthFailure.
   const client: OnekeyClientShape = authChecked(make(config))
   const machine = config.cardPartialRefunds || config.refundPollDelaysMs ? createOnekeyMachine(config) : onekeyMachine
@@ -186,6 +195,12 @@ export const onekey = (options: OnekeyAdapterConfig): ProviderAdapter<OnekeyInpu
     }
   }
 
+  /** The replay is no lookup once OneKey has forgotten the key: it would be performed again. */
+  const expired = (effect: OutboxEffect, what: "refund" | "deposit"): Reconciliation =>
+    onlyAPersonCanTell(
+      `OneKey no longer holds the X-Idempotency-Key of ${what === "refund" ? "refund" : "the deposit of"} ${effect.opId} (stored ${effect.createdAt}; keys live ${Math.round(keyLifetimeMs / 60_000)} minutes here), and replaying its POST is the only lookup: it would make a second ${what}.`,
+    )
+
   /** OneKey's definite refusal of the operation, as the engine records it. */
   const failedBy = (effect: OutboxEffect, e: PaystateError): Reconciliation => {
     const code = (e.details as OnekeyErrorDetails).code
@@ -200,6 +215,7 @@ export const onekey = (options: OnekeyAdapterConfig): ProviderAdapter<OnekeyInpu
    * unattributed entry a notification left); a definite refund error (8xx, 208, 202) fails it; a
    * reused-key answer, 1xx, 5xx or a timeout cannot tell. The refund is then read, so a status the
    * first answer no longer shows (DELIVERED, COMPLETED, a reversal) is applied at once.
+   * Once OneKey has forgotten the key the replay would be a second refund: only a person can tell.
    */
   const reconcileRefund = (effect: OutboxEffect, ctx: MachineContext): Effect.Effect<Reconciliation, PaystateError> =>
     Effect.gen(function* () {
@@ -209,6 +225,7 @@ export const onekey = (options: OnekeyAdapterConfig): ProviderAdapter<OnekeyInpu
         const report = yield* readRefund(known, ctx, { refundId: effect.opId })
         return answered([{ type: "OP.SUCCEEDED", opId: effect.opId, refunds: [report] }])
       }
+      if (!keyAlive(effect)) return expired(effect, "refund")
       const replay = yield* Effect.result(client.createRefund(refundBody(effect, ctx), effect.idempotencyKey))
       if (Result.isFailure(replay)) {
         const e = replay.failure
@@ -229,6 +246,11 @@ export const onekey = (options: OnekeyAdapterConfig): ProviderAdapter<OnekeyInpu
    */
   const reconcileCreate = (effect: OutboxEffect, ctx: MachineContext): Effect.Effect<Reconciliation, PaystateError> =>
     Effect.gen(function* () {
+      if (!keyAlive(effect)) {
+        if (!ctx.providerRef) return expired(effect, "deposit")
+        const d = yield* client.getDeposit(ctx.providerRef).pipe(Effect.mapError(lookupFailure(`what became of deposit ${ctx.providerRef}`)))
+        return answered([{ type: "OP.SUCCEEDED", opId: effect.opId, payment: depositState(d) }])
+      }
       const replay = yield* Effect.result(created(effect, ctx))
       if (Result.isSuccess(replay)) return answered(replay.success)
       const e = replay.failure

@@ -172,3 +172,6 @@ export const paymentStatusOf = (s: string): PaymentStatus =>
 
 /** `yyyy-MM-ddTHH:mm:ssZ` in UTC, no milliseconds: the X-Date format. */
 export const xDate = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, "Z")
+
+/** How long OneKey (Directa24 v3) keeps an X-Idempotency-Key: a repeat within it gets the first answer. */
+export const ONEKEY_KEY_LIFETIME_MS = 24 * 3_600_000
