@@ -12,7 +12,7 @@ import { constants, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, re
 import { createRequire } from "node:module"
 import { homedir, tmpdir } from "node:os"
 import { dirname, join } from "node:path"
-import { PGlite } from "@electric-sql/pglite"
+import { parse, PGlite, protocol } from "@electric-sql/pglite"
 import { migrate, sqlStore, type Queryable, type SqlDriver } from "./sql/core.js"
 import { MIGRATIONS } from "./sql/migrations.js"
 import type { ScalableStore } from "./types.js"
@@ -37,8 +37,68 @@ export interface PgliteStoreOptions {
   readonly refundRows?: boolean
 }
 
-const wrap = (q: { query: (sql: string, params?: unknown[]) => Promise<{ rows: unknown[]; affectedRows?: number }> }): Queryable => ({
-  query: async (sql, params) => {
+/** What PGlite's own query() does with a result, for the prepared path below. */
+type Answer = { rows: never[]; affectedRows?: number }
+type Prepared = { readonly text: string; readonly types: readonly number[] }
+// Prepared statements live in the database session, so they are remembered per PGlite instance.
+const preparedOf = new WeakMap<PGlite, Map<string, Prepared>>()
+
+const concat = (parts: readonly Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, b) => n + b.length, 0))
+  let at = 0
+  for (const b of parts) {
+    out.set(b, at)
+    at += b.length
+  }
+  return out
+}
+
+/**
+ * Runs a named statement as a server-side prepared one: parsed and described once per database,
+ * then one protocol exchange per call (bind, describe, execute, sync in one message). PGlite's
+ * query() parses and plans the text anew and makes six protocol calls for every statement, which
+ * for paystate's commit statements cost more than the work they do (0.45–0.68 ms against
+ * 0.17–0.20 ms measured for one commit). Values are serialised and rows parsed by PGlite's own
+ * type handlers, so answers are what query() gives. The caller holds PGlite's query lock.
+ */
+const runPrepared = async (db: PGlite, name: string, text: string, params: readonly unknown[]): Promise<Answer> => {
+  let cache = preparedOf.get(db)
+  if (!cache) preparedOf.set(db, (cache = new Map()))
+  let key = name
+  let p = cache.get(key)
+  if (p && p.text !== text) {
+    // One name, two texts: never bind a value to another statement's parameters.
+    key = `${name}_${createHash("sha256").update(text).digest("hex").slice(0, 16)}`
+    p = cache.get(key)
+  }
+  if (!p) {
+    const described = await db.execProtocol(concat([protocol.serialize.parse({ name: key, text, types: [] }), protocol.serialize.describe({ type: "S", name: key }), protocol.serialize.sync()]))
+    p = { text, types: parse.parseDescribeStatementResults(described.messages) }
+    cache.set(key, p)
+  }
+  const types = p.types
+  const values = params.map((v, i) => {
+    if (v === null || v === undefined) return null
+    const serialize = db.serializers[types[i]!]
+    return serialize ? serialize(v) : String(v)
+  })
+  const ran = await db.execProtocol(
+    concat([protocol.serialize.bind({ statement: key, values: values as string[] }), protocol.serialize.describe({ type: "P" }), protocol.serialize.execute({}), protocol.serialize.sync()]),
+  )
+  const [result] = parse.parseResults(ran.messages, db.parsers)
+  return { rows: (result?.rows ?? []) as never[], affectedRows: result?.affectedRows }
+}
+
+/**
+ * A Queryable over PGlite (or one of its transactions). A statement with a name runs prepared; others
+ * through query(). `inTransaction`: the caller already holds PGlite's transaction lock.
+ */
+const wrap = (db: PGlite, q: { query: (sql: string, params?: unknown[]) => Promise<{ rows: unknown[]; affectedRows?: number }> }, inTransaction: boolean): Queryable => ({
+  query: async (sql, params, name) => {
+    if (name) {
+      const run = () => db._runExclusiveQuery(() => runPrepared(db, name, sql, params ?? []))
+      return inTransaction ? run() : db._runExclusiveTransaction(run)
+    }
     const r = await q.query(sql, params as unknown[])
     return { rows: r.rows as never[], affectedRows: r.affectedRows }
   },
@@ -46,9 +106,15 @@ const wrap = (q: { query: (sql: string, params?: unknown[]) => Promise<{ rows: u
 
 const driverOf = (db: () => Promise<PGlite>, onClose: () => Promise<void>): SqlDriver => ({
   name: "pglite",
-  query: async (sql, params) => wrap(await db()).query(sql, params),
+  query: async (sql, params, name) => {
+    const d = await db()
+    return wrap(d, d, false).query(sql, params, name)
+  },
   // PGlite runs one statement at a time; its transaction wrapper gives the atomicity migrations need.
-  transaction: async (fn) => (await db()).transaction((tx) => fn(wrap(tx))),
+  transaction: async (fn) => {
+    const d = await db()
+    return d.transaction((tx) => fn(wrap(d, tx, true)))
+  },
   close: onClose,
 })
 
