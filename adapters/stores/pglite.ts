@@ -30,9 +30,8 @@ export interface PgliteStoreOptions {
   /** How many matching payments `list` counts exactly before it answers with an estimate (default 1000). */
   readonly countLimit?: number
   /**
-   * Keep refund entries as rows of their own (see docs/stores.md). Default false here: PGlite plans
-   * every statement anew, and the row layout's extra statement parts doubled the cost of a load and a
-   * commit for payments with a few refunds; turn it on for payments with hundreds.
+   * Keep refund entries as rows of their own (see docs/stores.md). Default true: a refund on a
+   * payment with 200 refunds then costs 1.3× one on a payment with 1 (6.4× with the snapshot whole).
    */
   readonly refundRows?: boolean
 }
@@ -296,6 +295,6 @@ export const pgliteStore = (options: PgliteStoreOptions = {}): ScalableStore => 
     driverOf(db, async () => {
       if (opened) await (await opened.catch(() => undefined))?.close()
     }),
-    { countLimit: options.countLimit, refundRows: options.refundRows ?? false },
+    { countLimit: options.countLimit, refundRows: options.refundRows ?? true },
   )
 }

@@ -46,7 +46,7 @@ const commitOne = (id: string) => ({
   journal: { at, event: { type: "CREATE" }, status: "captured" as const },
 })
 
-describe("pglite store: refund entries inline by default, rows written either way read alike", () => {
+describe("pglite store: refund entries as rows by default (inline on request), rows written either way read alike", () => {
   it("an inline store reads a row written in the row layout (load, list, by ref), and its own commit stores the snapshot whole", async () => {
     const dataDir = join(dir, "layouts")
     const made = pgliteStore({ dataDir, templates })
@@ -128,5 +128,27 @@ describe("pglite store on disk", () => {
     await s.commit(commitOne("after-fallback"))
     expect((await s.load("after-fallback"))?.version).toBe(1)
     await s.close()
+  })
+})
+
+describe("pglite store: named statements run prepared", () => {
+  it("answers as query() does (text[], jsonb, timestamptz, bigint, boolean, null) and stays consistent under concurrent calls and failing ones", async () => {
+    const store = pgliteStore({ dataDir: join(dir, "prepared"), templates })
+    await store.init()
+    // Types through the prepared path: text[], jsonb, timestamptz, bigint, boolean, null.
+    const ids = Array.from({ length: 40 }, (_, i) => `pay_prep_${i}`)
+    await Promise.all(ids.map((id) => store.commit({ ...commitOne(id), payment: { ...commitOne(id).payment, providerRef: `ref_${id}` }, seen: [`seen:${id}`, `seen2:${id}`] })))
+    expect(await store.hasSeen("seen:pay_prep_7")).toBe(true)
+    expect(await store.hasSeen("seen:nobody")).toBe(false)
+    const loaded = await store.load("pay_prep_3")
+    expect(loaded).toMatchObject({ id: "pay_prep_3", amount: 500, version: 1, needsReview: false, externalOrderNum: null, createdAt: at, snapshot: { value: "captured", context: { x: 1 } } })
+    // A duplicate key fails its statement; the next statements on the same database still answer.
+    await expect(store.commit({ ...commitOne("pay_prep_dup"), seen: ["seen:pay_prep_1"] })).rejects.toMatchObject({ kind: "duplicate" })
+    await expect(store.commit({ ...commitOne("pay_prep_3") })).rejects.toMatchObject({ kind: "version" })
+    const next = await Promise.all(ids.map((id) => store.commit({ ...commitOne(id), expectedVersion: 1, payment: { ...commitOne(id).payment, status: "refunded", snapshot: { value: "refunded", context: { x: 2, refunds: [{ id: "rf_1", amount: 500, status: "succeeded" }] } } } })))
+    expect(next.map((p) => p.version)).toEqual(ids.map(() => 2))
+    expect((await store.load("pay_prep_9"))?.snapshot).toEqual({ value: "refunded", context: { x: 2, refunds: [{ id: "rf_1", amount: 500, status: "succeeded" }] } })
+    expect(await store.load("pay_prep_dup")).toBeUndefined()
+    await store.close()
   })
 })
