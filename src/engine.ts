@@ -36,7 +36,8 @@ import {
   toStorable,
   updateSchema,
 } from "./validation.js"
-import { statePath, toView } from "./view.js"
+import { lazyProperty } from "./lazy.js"
+import { refundView, statePath, toView, toViewHead } from "./view.js"
 import { crashAt, createEffectRunner } from "./effects.js"
 
 /** Options of `createEngine`. */
@@ -131,10 +132,13 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
   /** A payment as the host sees it: masked fields masked (bank account numbers, holder names). */
   const view = (row: StoredPayment): PaymentView => {
     const r = redactorOf(row.provider)
-    const v = toView(row)
+    const out = r.redact(toViewHead(row), "view") as PaymentView
     // A refund's view is built and masked once per ledger entry (entries never change); each answer
-    // gets its own copy of the top level, so a host may change what it was given.
-    return { ...r.redact({ ...v, refunds: [] }, "view"), refunds: v.refunds.map((x) => ({ ...r.redactOnce(x, "view") })) }
+    // gets its own copy of the top level, so a host may change what it was given. The list is made
+    // when first read: a command's answer on a payment with hundreds of refunds is then O(1) for a
+    // host that reads its status only, and the same plain data for one that reads the list.
+    const refunds = (row.snapshot.context as unknown as MachineContext).refunds
+    return lazyProperty(out, "refunds", () => refunds.map((x) => ({ ...r.redactOnce(refundView(x), "view") })))
   }
   const later = (ms: number) => new Date(clock.now().getTime() + ms).toISOString()
 

@@ -17,7 +17,10 @@ export const statePath = (value: unknown): string => {
 export const statusOf = (value: unknown): PaymentStatus => statePath(value).split(".")[0] as PaymentStatus
 
 /** Builds the view of a stored payment. */
-export const toView = (row: StoredPayment): PaymentView => {
+export const toView = (row: StoredPayment): PaymentView => ({ ...toViewHead(row), refunds: (row.snapshot.context as unknown as MachineContext).refunds.map(refundView) })
+
+/** The view of a stored payment with an empty `refunds` (the engine fills it lazily). */
+export const toViewHead = (row: StoredPayment): PaymentView => {
   const ctx = row.snapshot.context as unknown as MachineContext
   const t = totals(ctx)
   return {
@@ -41,14 +44,14 @@ export const toView = (row: StoredPayment): PaymentView => {
     createdAt: ctx.createdAt,
     updatedAt: ctx.updatedAt,
     version: row.version,
-    refunds: ctx.refunds.map(refundView),
+    refunds: [],
     details: ctx.details,
   }
 }
 
-// Ledger entries are immutable: a payment with hundreds of settled refunds builds each one's view once.
+/** The view of one ledger entry, built once per entry: entries are immutable, so a payment with hundreds of settled refunds builds each one's view once. */
 const refundViews = new WeakMap<object, RefundView>()
-const refundView = (r: MachineContext["refunds"][number]): RefundView => {
+export const refundView = (r: MachineContext["refunds"][number]): RefundView => {
   let v = refundViews.get(r)
   if (!v) refundViews.set(r, (v = buildRefundView(r)))
   return v
