@@ -306,6 +306,8 @@ export const createEngine = <const P extends Providers>(options: EngineOptions<P
 
   const decideBatch = (paymentId: string, batch: readonly Waiting[], row: StoredPayment | undefined): Decided => {
     if (!row) throw paystateError("PAYMENT_NOT_FOUND", `No payment "${paymentId}".`, { paymentId })
+    // A row read from the store is stored form already (a row this process saved is known as such).
+    redactorOf(row.provider).adopt(row.snapshot)
     const decided = applySteps(
       registryFor(row.provider),
       row.snapshot,

@@ -46,6 +46,13 @@ export interface Redactor {
    */
   readonly storeCopy: <T>(value: T) => T
   /**
+   * Takes a value read back from the store as stored form, so `storeCopy` shares it instead of copying
+   * it: a step on a payment loaded with hundreds of refunds then copies only what it changes (and the
+   * SQL stores write only that). Only JSON data with no secret key anywhere is taken; anything else
+   * is copied (and cleaned) by the next `storeCopy`, as before.
+   */
+  readonly adopt: (value: unknown) => void
+  /**
    * `redact` for a value that never changes (a refund's view): computed once per value and exposure,
    * the result deep-frozen so every caller can share it.
    */
@@ -127,7 +134,32 @@ export const redactor = (fields?: SensitiveFields): Redactor => {
     stored.add(out as object)
     return out
   }
+  // True when the whole value is stored form; marks every part that is, so a partly unclean value
+  // still shares its clean parts.
+  const adoptWalk = (v: unknown, depth: number): boolean => {
+    if (v === null) return true
+    if (typeof v === "number") return Number.isFinite(v)
+    if (typeof v === "string" || typeof v === "boolean") return true
+    if (typeof v !== "object" || depth > 64) return false
+    if (stored.has(v)) return true
+    const proto = Object.getPrototypeOf(v)
+    if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return false
+    let clean = true
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (!adoptWalk(v[i], depth + 1)) clean = false
+    } else {
+      for (const k of Object.keys(v)) {
+        if (isSecret(k)) clean = false
+        else if (!adoptWalk((v as Record<string, unknown>)[k], depth + 1)) clean = false
+      }
+    }
+    if (clean) stored.add(v)
+    return clean
+  }
   return {
+    adopt: (value: unknown): void => {
+      adoptWalk(value, 0)
+    },
     redact: <T>(value: T, exposure: Exposure): T => (exposure === "store" && value !== null && typeof value === "object" && stored.has(value) ? value : (walk(value, exposure, 0) as T)),
     storeCopy: <T>(value: T): T => storeWalk(value, 0, false) as T,
     redactOnce: <T extends object>(value: T, exposure: Exposure): T => {

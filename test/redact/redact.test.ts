@@ -49,3 +49,26 @@ describe("redactor", () => {
     expect(a.details.accountNumber).toBe("••••5678")
   })
 })
+
+describe("adopt: a value read back from the store", () => {
+  it("is shared by storeCopy when it is clean stored form; a secret anywhere in it is still dropped", () => {
+    const r = redactor()
+    const clean = JSON.parse('{"context":{"refunds":[{"id":"rf_1","amount":1,"details":{"bank":"x"}}]}}')
+    r.adopt(clean)
+    const copy = r.storeCopy({ ...clean, value: "captured" })
+    expect(copy.context).toBe(clean.context)
+    expect(copy.context.refunds[0]).toBe(clean.context.refunds[0])
+    const dirty = JSON.parse('{"context":{"ok":{"a":1},"card":{"card_number":"4111111111111111","cvv":"123"}}}')
+    r.adopt(dirty)
+    const cleaned = r.storeCopy(dirty)
+    expect(cleaned).not.toBe(dirty)
+    expect(JSON.stringify(cleaned)).not.toContain("4111")
+    expect(JSON.stringify(cleaned)).not.toContain("123")
+    // Its clean parts are still shared.
+    expect(cleaned.context.ok).toBe(dirty.context.ok)
+    // Not plain JSON data: never taken as stored form.
+    const odd = { at: new Date(0), n: Number.NaN }
+    r.adopt(odd)
+    expect(r.storeCopy(odd)).toEqual({ at: "1970-01-01T00:00:00.000Z", n: null })
+  })
+})

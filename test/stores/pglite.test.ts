@@ -4,6 +4,8 @@ import { join } from "node:path"
 import { PGlite } from "@electric-sql/pglite"
 import { afterAll, describe, expect, it } from "vitest"
 import { pgliteStore } from "../../adapters/stores/pglite.js"
+import { createEngine } from "../../src/engine.js"
+import { fakeProvider } from "../../src/testing/fake-provider.js"
 import { sqlStore, type Queryable, type SqlDriver } from "../../adapters/stores/sql/core.js"
 import { storeContract } from "./contract.js"
 import { refundRowsSuite } from "./refund-rows.js"
@@ -150,5 +152,76 @@ describe("pglite store: named statements run prepared", () => {
     expect((await store.load("pay_prep_9"))?.snapshot).toEqual({ value: "refunded", context: { x: 2, refunds: [{ id: "rf_1", amount: 500, status: "succeeded" }] } })
     expect(await store.load("pay_prep_dup")).toBeUndefined()
     await store.close()
+  })
+})
+
+describe("sql store: a payment read in the row layout", () => {
+  it("gets a commit that sends only the entries the step changed, not every entry it read", async () => {
+    const dataDir = join(dir, "read-then-write")
+    const made = pgliteStore({ dataDir, templates })
+    await made.init()
+    await made.close()
+    const db = new PGlite(dataDir)
+    const sent: { text: string; bytes: number }[] = []
+    const base = driverOn(db)
+    const recording: SqlDriver = {
+      ...base,
+      query: (sql, params, name) => {
+        if (sql.startsWith("with p as")) sent.push({ text: sql, bytes: JSON.stringify(params ?? []).length })
+        return base.query(sql, params, name)
+      },
+    }
+    const writer = sqlStore(base)
+    const reader = sqlStore(recording)
+    const id = "pay_read_then_write"
+    const entry = (i: number) => ({ id: `rf_${i}`, amount: i + 1, status: "succeeded", details: { note: "n".repeat(400) } })
+    const refunds = Array.from({ length: 200 }, (_, i) => entry(i))
+    const c = { ...commitOne(id), payment: { ...commitOne(id).payment, snapshot: { value: "captured", context: { id, refunds } } } }
+    await writer.commit(c)
+    const loaded = (await reader.load(id))!
+    // The step keeps the entries it read and adds one, as the engine does.
+    const context = loaded.snapshot.context as unknown as { refunds: unknown[] }
+    const next = { ...loaded.snapshot, context: { ...context, refunds: [...context.refunds, entry(200)] } } as unknown as typeof loaded.snapshot
+    await reader.commit({ ...c, expectedVersion: loaded.version, payment: { ...c.payment, snapshot: next } })
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.text).not.toContain("jsonb_array_elements")
+    expect(sent[0]!.bytes).toBeLessThan(3000)
+    expect((await writer.load(id))?.snapshot).toEqual(next)
+    await db.close()
+  })
+})
+
+describe("engine on a sql store: a step on a payment it loaded", () => {
+  it("copies and sends only what the step changed, with 60 refunds already on the payment", async () => {
+    const dataDir = join(dir, "engine-load")
+    const made = pgliteStore({ dataDir, templates })
+    await made.init()
+    await made.close()
+    const db = new PGlite(dataDir)
+    const sent: number[] = []
+    const base = driverOn(db)
+    const recording: SqlDriver = {
+      ...base,
+      query: (sql, params, name) => {
+        if (sql.startsWith("with p as")) sent.push(JSON.stringify(params ?? []).length)
+        return base.query(sql, params, name)
+      },
+    }
+    const quiet = { backgroundIntervalMs: 0, recoverOnStart: false, onError: () => {} }
+    const first = createEngine({ store: sqlStore(base), providers: { fake: fakeProvider() }, ...quiet })
+    const p = await first.payments.create({ provider: "fake", amount: 1_000_000, currency: "JPY" })
+    for (let i = 0; i < 60; i++) await first.payments.refund({ paymentId: p.id, amount: 10, description: `refund ${i} ${"d".repeat(200)}` })
+    // A second process: it has not saved this payment, so its first step starts from a load.
+    const second = createEngine({ store: sqlStore(recording), providers: { fake: fakeProvider() }, ...quiet })
+    const v = await second.payments.refund({ paymentId: p.id, amount: 10 })
+    expect(v.refunds).toHaveLength(61)
+    expect(v.refundedAmount).toBe(610)
+    // Two commits (reserve, settle), each carrying a refund entry or two, not sixty.
+    expect(sent).toHaveLength(2)
+    for (const bytes of sent) expect(bytes).toBeLessThan(6000)
+    expect(await first.payments.get(p.id)).toMatchObject({ refundedAmount: 610 })
+    await second.close()
+    await first.close()
+    await db.close()
   })
 })

@@ -23,7 +23,7 @@ import {
   type StoredPayment,
   type TimerRow,
 } from "../../../src/store.js"
-import { entriesOf, isObject, joinRefunds, planRefunds, refundParts, refundsOf, REFUNDS_IN_ROWS, writtenCache, type Written, type WrittenCache } from "./refund-rows.js"
+import { entriesOf, isObject, joinRefunds, planRefunds, refundParts, refundsOf, REFUNDS_IN_ROWS, writtenCache, writtenFromRead, type Written, type WrittenCache } from "./refund-rows.js"
 import { countLimitOf, decodeCursor, encodeCursor } from "../list.js"
 import type { CursorListPage, CursorListQuery, Decision, JournalPageQuery, ScalableStore } from "../types.js"
 import { MIGRATIONS } from "./migrations.js"
@@ -164,9 +164,9 @@ const commitStatement = (c: Commit, prior?: Written, refundRows = true): { text:
   parts.push(
     create
       ? `p as (insert into paystate_payments (id, provider, provider_ref, status, currency, amount, external_order_num, created_at, updated_at, version, snapshot, needs_review)
-              values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::jsonb,$12) on conflict (id) do nothing returning ${PAYMENT_COLS})`
+              values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::jsonb,$12) on conflict (id) do nothing returning id, version)`
       : `p as (update paystate_payments set provider=$2, provider_ref=$3, status=$4, currency=$5, amount=$6, external_order_num=$7, created_at=$8, updated_at=$9, version=$10, snapshot=$11::jsonb, needs_review=$12
-              where id = $1 and version = ${$(c.expectedVersion)} returning ${PAYMENT_COLS})`,
+              where id = $1 and version = ${$(c.expectedVersion)} returning id, version)`,
   )
   if (entries.length === 1) {
     const j = entries[0]!
@@ -224,7 +224,31 @@ const commitStatement = (c: Commit, prior?: Written, refundRows = true): { text:
       on conflict (payment_id, timer_id) do update set name = excluded.name, fire_at = excluded.fire_at, data = excluded.data)`)
   }
   if (plan) shape += refundParts(create, plan, $, parts)
-  return { text: `with ${parts.join(",\n")}\nselect ${PAYMENT_COLS} from p`, values, name: `paystate_commit_${shape}`, written: plan?.written }
+  return { text: `with ${parts.join(",\n")}\nselect version from p`, values, name: `paystate_commit_${shape}`, written: plan?.written }
+}
+
+const CANONICAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+/**
+ * The row a commit saved, from what it wrote: the statement returns only the version, so nothing is
+ * parsed back (its timestamps were 2 of the 11 columns a commit used to return and parse). Times are
+ * given as a read would return them.
+ */
+const savedOf = (c: Commit, version: number): StoredPayment => {
+  const p = c.payment
+  return {
+    id: p.id,
+    provider: p.provider,
+    providerRef: p.providerRef ?? null,
+    status: p.status,
+    currency: p.currency,
+    amount: Number(p.amount),
+    externalOrderNum: p.externalOrderNum ?? null,
+    createdAt: CANONICAL_TIME.test(p.createdAt) ? p.createdAt : iso(p.createdAt),
+    updatedAt: CANONICAL_TIME.test(p.updatedAt) ? p.updatedAt : iso(p.updatedAt),
+    needsReview: p.needsReview === true,
+    version,
+    snapshot: p.snapshot,
+  }
 }
 
 /** Writes a commit in one statement; the saved row takes the commit's snapshot (not read back). */
@@ -241,7 +265,7 @@ const writeCommit = async (q: Queryable, c: Commit, cache: WrittenCache, refundR
   }
   if (r.rows.length === 0) throw new StoreConflict("version", `Payment ${id} is not at version ${c.expectedVersion}.`)
   if (st.written) cache.set(id, st.written())
-  return toPayment(r.rows[0], c.payment.snapshot)
+  return savedOf(c, Number(r.rows[0].version))
 }
 
 /** Awaits every promise (none left unhandled), then throws the first failure. */
@@ -268,9 +292,18 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
     const e = await q.query(`select ${entriesOf("$1")} as paystate_refunds`, [raw.id], "paystate_entries")
     return toPayment({ ...raw, paystate_refunds: e.rows[0]?.paystate_refunds })
   }
+  // A row read in the row layout tells exactly which entry rows it has: remembered, the next commit
+  // on it sends only what changed (the engine keeps the entries it read when it steps on them).
+  const remember = (raw: any, p: StoredPayment): StoredPayment => {
+    if (refundRows && raw.paystate_refunds != null && json(raw.snapshot)?.[REFUNDS_IN_ROWS] === true) {
+      const w = writtenFromRead(p.snapshot, p.version)
+      if (w) cache.set(p.id, w)
+    }
+    return p
+  }
   const load = async (q: Queryable, id: string) => {
     const r = await q.query(`select ${ROW} from paystate_payments where id = $1`, [id], "paystate_load")
-    return r.rows[0] ? complete(q, r.rows[0]) : undefined
+    return r.rows[0] ? remember(r.rows[0], await complete(q, r.rows[0])) : undefined
   }
 
   // Without a pipelined session (PGlite: one connection in this process, no other process on the
@@ -300,7 +333,8 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
           s.query(`select ${PAYMENT_COLS}, snapshot from paystate_payments where id = $1 for update`, [id], "paystate_lock"),
           s.query<{ paystate_refunds: unknown }>(`select ${entriesOf("$1")} as paystate_refunds`, [id], "paystate_lock_refunds"),
         ] as const)
-        const row = locked.rows[0] ? toPayment({ ...locked.rows[0], paystate_refunds: entries.rows[0]?.paystate_refunds }) : undefined
+        const raw = locked.rows[0] ? { ...locked.rows[0], paystate_refunds: entries.rows[0]?.paystate_refunds } : undefined
+        const row = raw ? remember(raw, toPayment(raw)) : undefined
         let d: Decision<T>
         try {
           d = decide(row)
@@ -321,7 +355,7 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
         if (committed.status === "rejected") throw committed.reason
         if (written.value.rows.length > 0) {
           if (st.written) cache.set(id, st.written())
-          return { saved: toPayment(written.value.rows[0], commit.payment.snapshot), result: d.result }
+          return { saved: savedOf(commit, Number((written.value.rows[0] as { version: unknown }).version)), result: d.result }
         }
         // Nothing to lock yet and another process created the payment meanwhile: decide again on it.
         if (!row && commit.expectedVersion === 0) return { result: d.result, retry: true }
@@ -439,7 +473,7 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
     load: (id) => load(db, id),
     findByProviderRef: async (provider, ref) => {
       const r = await db.query(`select ${ROW} from paystate_payments where provider = $1 and provider_ref = $2 order by created_at limit 1`, [provider, ref], "paystate_by_ref")
-      return r.rows[0] ? complete(db, r.rows[0]) : undefined
+      return r.rows[0] ? remember(r.rows[0], await complete(db, r.rows[0])) : undefined
     },
     commit: (c: Commit) => writeCommit(db, c, cache, refundRows),
     mutate: (id, decide) => (db.session ? mutateLocked(db.session.bind(db), id, decide) : mutateInTurn(id, decide)),

@@ -113,6 +113,25 @@ export const planRefunds = (snapshot: StoredPayment["snapshot"], prior: Written 
   return { head, all, written: () => ({ version, list: all.slice(), index }) }
 }
 
+/**
+ * What a store knows of a payment's rows after reading it in the row layout (the entries came from
+ * their rows in the same statement): the entries as read, deep-frozen, so that a step on that read
+ * sends only the entries it changes. Undefined for a list that could not have come from rows.
+ */
+export const writtenFromRead = (snapshot: StoredPayment["snapshot"], version: number): Written | undefined => {
+  const context = snapshot.context
+  if (!isObject(context) || !Array.isArray(context.refunds)) return undefined
+  const list = context.refunds as unknown[]
+  const index = new Map<string, number>()
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]
+    if (!isEntry(e) || index.has(e.id)) return undefined
+    index.set(e.id, i)
+  }
+  for (const e of list) deepFreeze(e)
+  return { version, list: list.slice() as Entry[], index }
+}
+
 /** Puts a marked row's entries back into `context.refunds`, and takes the mark off. */
 export const joinRefunds = (stored: any, refunds: unknown): StoredPayment["snapshot"] => {
   if (refunds == null || !isObject(stored) || stored[REFUNDS_IN_ROWS] !== true) return stored
