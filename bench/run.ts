@@ -82,15 +82,17 @@ const dropSchema = async (schema: string) => {
 }
 
 /**
- * Copies one engine-created payment `n` times in one statement (ids `${prefix}${i}`), so each
- * measured refund runs on a fresh payment exactly like one the engine created. The seed has no
- * refunds; the copy holds its empty refund list inline, as the by-hand baseline reads a snapshot
- * (the SQL stores move a list into their entry rows at the next commit, so both sides start alike).
- * A seed with refunds would need its entry rows copied too.
+ * Copies a seed payment `$3` times under new ids (`$2` + i), so that each measured refund runs on a
+ * fresh payment exactly like one the engine created. The seed has no refunds. With `$4` true the copy
+ * keeps the seed's snapshot as the engine's store wrote it (refund entries as rows: none yet), which
+ * is where a payment the engine created starts; with false its empty refund list is inline, as the
+ * by-hand baselines read and write a whole snapshot. A seed with refunds would need its entry rows
+ * copied too.
  */
 const CLONE = `insert into paystate_payments (id, provider, provider_ref, status, currency, amount, external_order_num, created_at, updated_at, version, snapshot, needs_review)
   select $2::text || i, provider, $2::text || 'ref_' || i, status, currency, amount, null, created_at, updated_at, version,
-         jsonb_set(jsonb_set(jsonb_set(snapshot - 'refundsInRows', '{context,refunds}', coalesce(snapshot->'context'->'refunds', '[]'::jsonb)),
+         jsonb_set(jsonb_set(case when $4::boolean then snapshot
+                                  else jsonb_set(snapshot - 'refundsInRows', '{context,refunds}', coalesce(snapshot->'context'->'refunds', '[]'::jsonb)) end,
                              '{context,id}', to_jsonb($2::text || i)), '{context,providerRef}', to_jsonb($2::text || 'ref_' || i)), false
   from paystate_payments, generate_series(1, $3::int) i where id = $1`
 
@@ -146,8 +148,8 @@ const benchPostgresRefund = async () => {
     { clients: 8, ops: scale(600) },
   ]
   const need = (ROUNDS + 1) * configs.reduce((s, c) => s + c.ops, 0)
-  await raw.query(CLONE, [seed.id, "pe_", need])
-  await raw.query(CLONE, [seed.id, "pr_", need])
+  await raw.query(CLONE, [seed.id, "pe_", need, true])
+  await raw.query(CLONE, [seed.id, "pr_", need, false])
   await raw.query("analyze")
   let e = 0
   let r = 0
@@ -155,7 +157,7 @@ const benchPostgresRefund = async () => {
   const counts = new Map<string, number>()
   const counted = engineOn(instrument(store, counts), { fake })
   const sample = scale(50)
-  await raw.query(CLONE, [seed.id, "pc_", sample])
+  await raw.query(CLONE, [seed.id, "pc_", sample, true])
   for (let i = 1; i <= sample; i++) await counted.payments.refund({ paymentId: `pc_${i}`, amount: 1 })
   const perCommand = Object.fromEntries([...counts].map(([k, n]) => [k, n / sample]))
   for (const cfg of configs) {
@@ -202,7 +204,7 @@ const benchPgliteRefund = async () => {
     const seed = await eng.payments.create({ provider: "fake", amount: 1_000_000_000, currency: "JPY" })
     await eng.close()
     const db = new PGlite(dir)
-    await db.query(CLONE, [seed.id, prefix, need])
+    await db.query(CLONE, [seed.id, prefix, need, prefix === "pe_"])
     return db
   }
   const dirA = join(work, "pglite-engine")
@@ -689,8 +691,8 @@ const benchPeer = async () => {
   // Both sides write the same tables of one schema, each refund on a fresh copy of one engine-created payment.
   const seed = await engine.payments.create({ provider: "fake", amount: 1_000_000_000, currency: "JPY" })
   const need = (ROUNDS + 1) * ops
-  await raw.query(CLONE, [seed.id, "pe_", need])
-  await raw.query(CLONE, [seed.id, "pd_", need])
+  await raw.query(CLONE, [seed.id, "pe_", need, true])
+  await raw.query(CLONE, [seed.id, "pd_", need, false])
   await raw.query("analyze")
   await raw.end()
   let peer: Awaited<ReturnType<typeof startDbosPeer>>

@@ -36,7 +36,8 @@ export const postgresStore = (options: PostgresStoreOptions = {}): ScalableStore
   })
   const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
     query: async (sql, params, name) => {
-      const r = await c.query(name ? { name, text: sql, values: params as unknown[] } : { text: sql, values: params as unknown[] })
+      // pg copies a config object property by property; text and values go through as they are.
+      const r = await (name ? c.query({ name, text: sql, values: params as unknown[] }) : c.query(sql, params as unknown[]))
       return { rows: r.rows, affectedRows: r.rowCount ?? undefined }
     },
   })
