@@ -155,22 +155,28 @@ describe("pglite store: named statements run prepared", () => {
   })
 })
 
+/** A migrated directory opened here, a driver on it, and one that records every commit statement it sends. */
+const recordedDriver = async (name: string) => {
+  const dataDir = join(dir, name)
+  const made = pgliteStore({ dataDir, templates })
+  await made.init()
+  await made.close()
+  const db = new PGlite(dataDir)
+  const sent: { text: string; bytes: number }[] = []
+  const base = driverOn(db)
+  const recording: SqlDriver = {
+    ...base,
+    query: (sql, params, statement) => {
+      if (sql.startsWith("with p as")) sent.push({ text: sql, bytes: JSON.stringify(params ?? []).length })
+      return base.query(sql, params, statement)
+    },
+  }
+  return { db, base, recording, sent }
+}
+
 describe("sql store: a payment read in the row layout", () => {
   it("gets a commit that sends only the entries the step changed, not every entry it read", async () => {
-    const dataDir = join(dir, "read-then-write")
-    const made = pgliteStore({ dataDir, templates })
-    await made.init()
-    await made.close()
-    const db = new PGlite(dataDir)
-    const sent: { text: string; bytes: number }[] = []
-    const base = driverOn(db)
-    const recording: SqlDriver = {
-      ...base,
-      query: (sql, params, name) => {
-        if (sql.startsWith("with p as")) sent.push({ text: sql, bytes: JSON.stringify(params ?? []).length })
-        return base.query(sql, params, name)
-      },
-    }
+    const { db, base, recording, sent } = await recordedDriver("read-then-write")
     const writer = sqlStore(base)
     const reader = sqlStore(recording)
     const id = "pay_read_then_write"
@@ -193,20 +199,7 @@ describe("sql store: a payment read in the row layout", () => {
 
 describe("engine on a sql store: a step on a payment it loaded", () => {
   it("copies and sends only what the step changed, with 60 refunds already on the payment", async () => {
-    const dataDir = join(dir, "engine-load")
-    const made = pgliteStore({ dataDir, templates })
-    await made.init()
-    await made.close()
-    const db = new PGlite(dataDir)
-    const sent: number[] = []
-    const base = driverOn(db)
-    const recording: SqlDriver = {
-      ...base,
-      query: (sql, params, name) => {
-        if (sql.startsWith("with p as")) sent.push(JSON.stringify(params ?? []).length)
-        return base.query(sql, params, name)
-      },
-    }
+    const { db, base, recording, sent } = await recordedDriver("engine-load")
     const quiet = { backgroundIntervalMs: 0, recoverOnStart: false, onError: () => {} }
     const first = createEngine({ store: sqlStore(base), providers: { fake: fakeProvider() }, ...quiet })
     const p = await first.payments.create({ provider: "fake", amount: 1_000_000, currency: "JPY" })
@@ -218,7 +211,7 @@ describe("engine on a sql store: a step on a payment it loaded", () => {
     expect(v.refundedAmount).toBe(610)
     // Two commits (reserve, settle), each carrying a refund entry or two, not sixty.
     expect(sent).toHaveLength(2)
-    for (const bytes of sent) expect(bytes).toBeLessThan(6000)
+    for (const { bytes } of sent) expect(bytes).toBeLessThan(6000)
     expect(await first.payments.get(p.id)).toMatchObject({ refundedAmount: 610 })
     await second.close()
     await first.close()
