@@ -60,31 +60,53 @@ export const sandboxLedger = async (sandboxUrl: string): Promise<Movement[]> => 
 /** Statuses under which an entry holds money against the ceiling (the ledger's RESERVING + succeeded). */
 const RESERVING = new Set(["requested", "pending"])
 
+/** What `checkCeiling` knows of the step it checks. */
+export interface CeilingOptions {
+  /** The payment before the step: a refund it did not have was reserved by the step. */
+  readonly before?: PaymentView
+}
+
 /**
  * The ceiling: what is refunded, reserved by refunds in flight and held by unattributed provider
  * refunds never exceeds what was captured; every amount is a non-negative safe integer; and the
  * view's totals are the sums of its own refunds (so the ceiling is checked on what the ledger holds,
  * not on a total that could drift from it).
+ *
+ * One allowance, by identity and never by amount: an unattributed provider refund may be one of ours
+ * in flight whose answer was lost (it has no provider id yet, so nothing says which it is), and the
+ * ledger holds both until the answer or a lookup tells. So the same money may be held twice, by at
+ * most what our refunds without a provider id reserve. Not in a step that reserved a new refund: the
+ * ceiling is checked in the transition that reserves, with everything held. And what the provider
+ * reported (settled + unattributed, distinct by provider id) never exceeds what was captured.
  */
-export const checkCeiling = (view: PaymentView): Violation[] => {
+export const checkCeiling = (view: PaymentView, options: CeilingOptions = {}): Violation[] => {
   const out: Violation[] = []
   const v = (message: string, refundId?: string) => out.push({ invariant: "ceiling", paymentId: view.id, ...(refundId ? { refundId } : {}), message })
   let settled = 0
   let reserved = 0
   let unattributed = 0
+  let unidentified = 0
   for (const r of view.refunds) {
     if (!Number.isSafeInteger(r.amount) || r.amount < 0) v(`refund amount ${r.amount} is no non-negative integer`, r.id)
     const holds = r.status === "succeeded" || RESERVING.has(r.status)
     if (r.unattributed) unattributed += holds ? r.amount : 0
     else if (r.status === "succeeded") settled += r.amount
-    else if (RESERVING.has(r.status)) reserved += r.amount
+    else if (RESERVING.has(r.status)) {
+      reserved += r.amount
+      if (!r.providerRef) unidentified += r.amount
+    }
   }
   if (view.refundedAmount !== settled) v(`refundedAmount ${view.refundedAmount} is not the sum of succeeded refunds ${settled}`)
   if (view.reservedAmount !== reserved) v(`reservedAmount ${view.reservedAmount} is not the sum of refunds in flight ${reserved}`)
   if (view.unattributedAmount !== unattributed) v(`unattributedAmount ${view.unattributedAmount} is not the sum of unattributed refunds ${unattributed}`)
-  if (settled + reserved + unattributed > view.capturedAmount) {
-    v(`settled ${settled} + reserved ${reserved} + unattributed ${unattributed} = ${settled + reserved + unattributed} exceeds captured ${view.capturedAmount}`)
+  const before = options.before
+  const reservedNow = before !== undefined && view.refunds.some((r) => !r.unattributed && RESERVING.has(r.status) && !before.refunds.some((b) => b.id === r.id))
+  const shared = reservedNow ? 0 : Math.min(unattributed, unidentified)
+  if (settled + reserved + unattributed - shared > view.capturedAmount) {
+    const allowance = shared > 0 ? ` by more than the ${shared} that refunds in flight without a provider id may share with unattributed ones` : ""
+    v(`settled ${settled} + reserved ${reserved} + unattributed ${unattributed} = ${settled + reserved + unattributed} exceeds captured ${view.capturedAmount}${allowance}`)
   }
+  if (settled + unattributed > view.capturedAmount) v(`the provider's refunds (settled ${settled} + unattributed ${unattributed}) exceed captured ${view.capturedAmount}`)
   const left = Math.max(0, view.capturedAmount - settled - reserved - unattributed)
   if (view.refundableAmount !== left) v(`refundableAmount ${view.refundableAmount} is not captured − settled − reserved − unattributed = ${left}`)
   return out

@@ -142,10 +142,11 @@ const json = async (res: Response): Promise<any> => {
 }
 
 /**
- * One HTTP call to the sandbox, asked again (up to three times) when the connection fails or hangs:
- * a read of the provider's API may meet a fault the schedule armed for the engine (a dropped answer,
- * a held request), and a pooled keep-alive socket may be closing just as it is reused. Every call the
- * runner repeats is safe to repeat (a read, or a settlement the sandbox refuses the second time).
+ * One HTTP call to the sandbox, asked again (up to ten times) when the connection fails or hangs:
+ * a read of the provider's API may meet faults the schedule armed for the engine (a dropped answer,
+ * a held request; under load the runner's read can reach several of them before the engine does),
+ * and a pooled keep-alive socket may be closing just as it is reused. Every call the runner repeats
+ * is safe to repeat (a read, or a settlement the sandbox refuses the second time).
  */
 const call = async (url: string, init: RequestInit): Promise<{ status: number; body: any }> => {
   for (let attempt = 1; ; attempt++) {
@@ -153,7 +154,7 @@ const call = async (url: string, init: RequestInit): Promise<{ status: number; b
       const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) })
       return { status: res.status, body: await json(res) }
     } catch (e) {
-      if (attempt >= 3) throw e
+      if (attempt >= 10) throw e
     }
   }
 }
@@ -377,12 +378,13 @@ export const runSchedule = async (world: ScheduleWorld, paymentId: string, steps
   const violations: Violation[] = []
   const refused: ErrorCode[] = []
   for (const [i, step] of steps.entries()) {
-    const before = world.kind === "craftgate" && step.kind === "refund" ? await world.engine.payments.get(paymentId) : undefined
+    const prior = await world.engine.payments.get(paymentId)
+    const before = world.kind === "craftgate" && step.kind === "refund" ? prior : undefined
     const at = world.clock?.now().toISOString() ?? new Date().toISOString()
     const code = await runStep(world, paymentId, step, options, i)
     if (code) refused.push(code)
     const view = await world.engine.payments.get(paymentId)
-    violations.push(...checkCeiling(view).map((v) => ({ ...v, message: `after step ${i} (${step.kind}): ${v.message}` })))
+    violations.push(...checkCeiling(view, { before: prior }).map((v) => ({ ...v, message: `after step ${i} (${step.kind}): ${v.message}` })))
     if (before && world.clock) violations.push(...checkCraftgateCancelRule(view, { before, at, ...(world.dayRule ? { rule: world.dayRule } : {}) }))
   }
   const view = await settleEverything(world, paymentId)
