@@ -12,21 +12,14 @@ import { memoryStore } from "../../adapters/stores/memory.js"
 import { pgliteStore } from "../../adapters/stores/pglite.js"
 import { postgresStore } from "../../adapters/stores/postgres.js"
 import type { Store } from "../../src/store.js"
+import { PG_URL, pgReachable as reachable } from "../support/postgres.js"
+
+export { PG_URL }
 
 /** Where the tests find PostgreSQL. */
-export const PG_URL = process.env.PAYSTATE_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test"
 
-/** True when PostgreSQL answers. */
-export const pgReachable = async (): Promise<boolean> => {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 })
-  try {
-    await c.connect()
-    await c.end()
-    return true
-  } catch {
-    return false
-  }
-}
+/** Whether the test PostgreSQL answers (checked once per process, in test/support/postgres.ts). */
+export const pgReachable = async (): Promise<boolean> => reachable
 
 /** The kinds of database. */
 export type DatabaseKind = "memory" | "pglite" | "postgres"

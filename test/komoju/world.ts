@@ -20,21 +20,9 @@ import { createEngine, type Engine, type EngineOptions } from "../../src/engine.
 import type { ProviderAdapter } from "../../src/provider.js"
 import type { Store } from "../../src/store.js"
 import { startWebhookReceiver, type WebhookReceiver } from "../../src/testing/webhook-receiver.js"
+import { PG_URL, pgReachable } from "../support/postgres.js"
 
-/** The PostgreSQL server tests use. */
-export const PG_URL = process.env.PAYSTATE_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test"
-
-/** True when a PostgreSQL server answers at PG_URL. */
-export const pgReachable = await (async () => {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 })
-  try {
-    await c.connect()
-    await c.end()
-    return true
-  } catch {
-    return false
-  }
-})()
+export { PG_URL, pgReachable }
 
 /** A store kind for `describe.each`: PostgreSQL is listed when a server answers, and always in CI (where its absence fails). */
 export interface StoreKind {
