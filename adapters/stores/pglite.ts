@@ -40,6 +40,8 @@ export interface PgliteStoreOptions {
 type Answer = { rows: never[]; affectedRows?: number }
 type Prepared = { readonly text: string; readonly types: readonly number[] }
 // Prepared statements live in the database session, so they are remembered per PGlite instance.
+// The instance is the store's own and its schema changes only in `init` (migrations, before any
+// named statement runs), so a prepared plan never goes stale.
 const preparedOf = new WeakMap<PGlite, Map<string, Prepared>>()
 
 const concat = (parts: readonly Uint8Array[]): Uint8Array => {
