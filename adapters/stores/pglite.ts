@@ -136,9 +136,9 @@ const pgliteVersion = (): string => {
 }
 
 /** The template's name: PGlite's version and the exact migrations it holds. */
-let key: string | undefined
+let templateKeyMemo: string | undefined
 const templateKey = (): string =>
-  (key ??= `pglite-${pgliteVersion()}-m${MIGRATIONS.length}-${createHash("sha256").update(JSON.stringify(MIGRATIONS)).digest("hex").slice(0, 12)}`)
+  (templateKeyMemo ??= `pglite-${pgliteVersion()}-m${MIGRATIONS.length}-${createHash("sha256").update(JSON.stringify(MIGRATIONS)).digest("hex").slice(0, 12)}`)
 
 const ownedDir = (dir: string): boolean => {
   try {

@@ -246,18 +246,17 @@ export const onekey = (options: OnekeyAdapterConfig): ProviderAdapter<OnekeyInpu
    */
   const reconcileCreate = (effect: OutboxEffect, ctx: MachineContext): Effect.Effect<Reconciliation, PaystateError> =>
     Effect.gen(function* () {
-      if (!keyAlive(effect)) {
-        if (!ctx.providerRef) return expired(effect, "deposit")
-        const d = yield* client.getDeposit(ctx.providerRef).pipe(Effect.mapError(lookupFailure(`what became of deposit ${ctx.providerRef}`)))
-        return answered([{ type: "OP.SUCCEEDED", opId: effect.opId, payment: depositState(d) }])
-      }
+      // Read by the id a notification left: the lookup once the replay cannot be one, or cannot answer.
+      const read = (ref: string) =>
+        client.getDeposit(ref).pipe(
+          Effect.mapError(lookupFailure(`what became of deposit ${ref}`)),
+          Effect.map((d) => answered([{ type: "OP.SUCCEEDED", opId: effect.opId, payment: depositState(d) }])),
+        )
+      if (!keyAlive(effect)) return ctx.providerRef ? yield* read(ctx.providerRef) : expired(effect, "deposit")
       const replay = yield* Effect.result(created(effect, ctx))
       if (Result.isSuccess(replay)) return answered(replay.success)
+      if (ctx.providerRef) return yield* read(ctx.providerRef)
       const e = replay.failure
-      if (ctx.providerRef) {
-        const d = yield* client.getDeposit(ctx.providerRef).pipe(Effect.mapError(lookupFailure(`what became of deposit ${ctx.providerRef}`)))
-        return answered([{ type: "OP.SUCCEEDED", opId: effect.opId, payment: depositState(d) }])
-      }
       return isDefiniteRefusal(e) ? failedBy(effect, e) : cannotTell(e.message)
     })
 

@@ -301,10 +301,9 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
     }
     return p
   }
-  const load = async (q: Queryable, id: string) => {
-    const r = await q.query(`select ${ROW} from paystate_payments where id = $1`, [id], "paystate_load")
-    return r.rows[0] ? remember(r.rows[0], await complete(q, r.rows[0])) : undefined
-  }
+  /** One row as `load` and `findByProviderRef` answer it: completed, and remembered when in the row layout. */
+  const readOne = async (q: Queryable, raw: any): Promise<StoredPayment | undefined> => (raw ? remember(raw, await complete(q, raw)) : undefined)
+  const load = async (q: Queryable, id: string) => readOne(q, (await q.query(`select ${ROW} from paystate_payments where id = $1`, [id], "paystate_load")).rows[0])
 
   // Without a pipelined session (PGlite: one connection in this process, no other process on the
   // directory) mutates on one payment take turns here, and the version check catches a plain
@@ -473,7 +472,7 @@ export const sqlStore = (db: SqlDriver, options: SqlStoreOptions = {}): Scalable
     load: (id) => load(db, id),
     findByProviderRef: async (provider, ref) => {
       const r = await db.query(`select ${ROW} from paystate_payments where provider = $1 and provider_ref = $2 order by created_at limit 1`, [provider, ref], "paystate_by_ref")
-      return r.rows[0] ? remember(r.rows[0], await complete(db, r.rows[0])) : undefined
+      return readOne(db, r.rows[0])
     },
     commit: (c: Commit) => writeCommit(db, c, cache, refundRows),
     mutate: (id, decide) => (db.session ? mutateLocked(db.session.bind(db), id, decide) : mutateInTurn(id, decide)),

@@ -102,15 +102,20 @@ export const planRefunds = (snapshot: StoredPayment["snapshot"], prior: Written 
       },
     }
   }
+  const all = writtenOf(refunds, version)
+  return all && { head, all: all.list, written: () => all }
+}
+
+/** A list of entries as a store's memory of its rows: frozen and indexed by id; undefined if any is no entry or an id repeats. */
+const writtenOf = (refunds: readonly unknown[], version: number): Written | undefined => {
   const index = new Map<string, number>()
   for (let i = 0; i < refunds.length; i++) {
     const e = refunds[i]
     if (!isEntry(e) || index.has(e.id)) return undefined
     index.set(e.id, i)
   }
-  const all = refunds as Entry[]
-  for (const e of all) deepFreeze(e)
-  return { head, all, written: () => ({ version, list: all.slice(), index }) }
+  for (const e of refunds) deepFreeze(e)
+  return { version, list: refunds.slice() as Entry[], index }
 }
 
 /**
@@ -120,16 +125,7 @@ export const planRefunds = (snapshot: StoredPayment["snapshot"], prior: Written 
  */
 export const writtenFromRead = (snapshot: StoredPayment["snapshot"], version: number): Written | undefined => {
   const context = snapshot.context
-  if (!isObject(context) || !Array.isArray(context.refunds)) return undefined
-  const list = context.refunds as unknown[]
-  const index = new Map<string, number>()
-  for (let i = 0; i < list.length; i++) {
-    const e = list[i]
-    if (!isEntry(e) || index.has(e.id)) return undefined
-    index.set(e.id, i)
-  }
-  for (const e of list) deepFreeze(e)
-  return { version, list: list.slice() as Entry[], index }
+  return isObject(context) && Array.isArray(context.refunds) ? writtenOf(context.refunds, version) : undefined
 }
 
 /** Puts a marked row's entries back into `context.refunds`, and takes the mark off. */
