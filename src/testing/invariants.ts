@@ -232,8 +232,14 @@ export const checkLedgerAgrees = (
   }
   const moved = movements.filter((m) => m.paymentId === view.providerRef && convention.refundTypes.includes(m.type))
   const ours = `ps-${view.id}-`
+  // A refund split into parts (each naming it in `details.splitFrom`) holds nothing itself: its parts
+  // hold what the provider moved, under ids the released whole may still name.
+  const splitOff = new Set(view.refunds.map((r) => r.details?.splitFrom).filter((id): id is string => typeof id === "string"))
   const holdersOf = new Map<string, RefundView[]>()
-  for (const r of view.refunds) for (const id of r.providerRef ? convention.movementIds(r.providerRef) : []) holdersOf.set(id, [...(holdersOf.get(id) ?? []), r])
+  for (const r of view.refunds) {
+    if (splitOff.has(r.id)) continue
+    for (const id of r.providerRef ? convention.movementIds(r.providerRef) : []) holdersOf.set(id, [...(holdersOf.get(id) ?? []), r])
+  }
 
   for (const m of moved) {
     const holders = holdersOf.get(String(m.refundId)) ?? []
@@ -250,7 +256,7 @@ export const checkLedgerAgrees = (
   }
 
   for (const r of view.refunds) {
-    if (!r.providerRef) continue
+    if (!r.providerRef || splitOff.has(r.id)) continue
     const ids = convention.movementIds(r.providerRef)
     const net = moved.filter((m) => ids.includes(String(m.refundId))).reduce((s, m) => s + m.amount, 0)
     if (r.status === "succeeded" && net !== r.amount) v(`succeeded for ${r.amount}, but the provider moved ${net} for ${r.providerRef}`, r.id)

@@ -154,6 +154,16 @@ describe("checkLedgerAgrees", () => {
     expect(checkLedgerAgrees(v, [move("1", 300, "ps-pay_1-rf_a"), move("2", 200, "ps-pay_1-rf_b"), move("2", -200, "ps-pay_1-rf_b", { type: "refund_release" })], { final: true })).toEqual([])
   })
 
+  it("takes a refund split into parts as holding nothing: its parts hold what the provider moved", () => {
+    const whole = refund({ id: "rf_w", amount: 205, status: "failed", providerStatus: "SPLIT", providerRef: "tx:7,8", details: { split: true } })
+    const a = refund({ id: "rf_w~7", amount: 108, status: "succeeded", providerRef: "txr:7", details: { splitFrom: "rf_w" } })
+    const b = refund({ id: "rf_w~8", amount: 98, status: "succeeded", providerRef: "txr:8", details: { splitFrom: "rf_w" } })
+    const moved = [move("tx:7", 108, "ps-pay_1-rf_w"), move("tx:8", 98, "ps-pay_1-rf_w")]
+    expect(checkLedgerAgrees(view([whole, a, b], { provider: "craftgate" }), moved, { final: true })).toEqual([])
+    // Without its parts, the same whole refund is called failed while the provider holds its money.
+    expect(checkLedgerAgrees(view([whole], { provider: "craftgate" }), moved, { final: true }).map((x) => x.message)).toContainEqual(expect.stringMatching(/failed, but the provider holds 206/))
+  })
+
   it("flags two refunds of one amount held crosswise: identity, not amount", () => {
     const v = view([refund({ id: "rf_a", amount: 300, status: "succeeded", providerRef: "2" }), refund({ id: "rf_b", amount: 300, status: "succeeded", providerRef: "1" })])
     const found = checkLedgerAgrees(v, [move("1", 300, "ps-pay_1-rf_a"), move("2", 300, "ps-pay_1-rf_b")])
