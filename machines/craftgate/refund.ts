@@ -8,7 +8,7 @@
  * entries of their own in the ledger and carry the money, so the whole is released.
  */
 import { enqueueActions } from "xstate"
-import { awaiting, refundContext, refundSetup, settledOn, type RefundContext } from "../lifecycle/refund.js"
+import { awaiting, refundContext, refundSetup, type RefundContext } from "../lifecycle/refund.js"
 import type { Details } from "../lifecycle/types.js"
 import { sameDay, type DayRule } from "./same-day.js"
 
@@ -101,12 +101,7 @@ export const craftgateRefundMachine = refundSetup
         entry: "watch",
         on: awaiting({ paid: "succeeded", notPaid: "failed", first: [SPLIT] }),
       },
-      succeeded: {
-        description: "Settled. Craftgate's own answer may still show it was carried out otherwise (a webhook, which knows no ledger entry, cannot tell): then it is split.",
-        tags: ["settled"],
-        entry: "stopWatching",
-        on: { REPORT: [SPLIT], ...settledOn },
-      },
+      succeeded: { tags: ["settled"], type: "final", entry: "stopWatching" },
       failed: { tags: ["released"], type: "final", entry: "stopWatching" },
       split: {
         description: "Craftgate carried the REFUND out as transaction refunds: each is an entry of its own; this one holds nothing.",
